@@ -1,0 +1,24 @@
+"""synth: image synthesis with a single robust classifier.
+
+Public API: ``load_model``; the primitive ``pgd`` with its constraints and objectives;
+the tasks ``generate``, ``inpaint``, ``translate``, ``super_resolve``, ``sketch_to_image``,
+``paint_features``, ``attack_grid``, ``boost``, ``interpolate``; ``presets`` and ``seeds``.
+Nothing is loaded at import time.
+"""
+from . import presets, seeds
+from .constraints import L2Ball, LinfBall, Masked, Unconstrained, ball
+from .model import RobustClassifier, Robustness
+from .objectives import Objective, Outputs, activation, class_score, feature_match, masked_distance
+from .pgd import PGDResult, pgd
+from .registry import ModelUnavailableError, bundled_names, load_model
+from .tasks import (attack_grid, corrupt, downsample, generate, inpaint, paint_features, random_patch_mask,
+                    sketch_to_image, super_resolve, translate, upsample)
+
+__version__ = "0.1.0"
+__all__ = [
+    "load_model", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
+    "pgd", "PGDResult", "L2Ball", "LinfBall", "Unconstrained", "Masked", "ball",
+    "Objective", "Outputs", "class_score", "activation", "feature_match", "masked_distance",
+    "generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features", "attack_grid",
+    "random_patch_mask", "corrupt", "downsample", "upsample", "presets", "seeds",
+]

@@ -1,0 +1,153 @@
+"""Constraint sets for :func:`synth.pgd.pgd`: the step direction and the projection.
+
+A constraint knows three things: how to turn a gradient into a step direction
+(L2: per-sample unit norm; Linf: sign), how to project an iterate back onto the
+feasible set around an anchor (which always includes the clamp to [0, 1]), and how to
+draw a random start inside the set. Every reduction is per sample (``flatten(1)``), so
+samples in a batch never interact. ``eps`` may be a float or a (N,) tensor (one radius
+per sample, used by interpolation sweeps). What to optimise lives in ``objectives``.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+_TINY = 1e-12  # guards the division of an all-zero gradient (e.g. a saturated class score)
+
+
+def _per_sample(v: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Broadcast a float or (N,) tensor to (N, 1, 1, 1) on ``x``'s device and dtype."""
+    v = torch.as_tensor(v, dtype=x.dtype, device=x.device)
+    return v.reshape(-1, *([1] * (x.dim() - 1)))
+
+
+def l2_norm(v: torch.Tensor) -> torch.Tensor:
+    """Per-sample L2 norm: (N, ...) -> (N,)."""
+    return v.flatten(1).norm(dim=1)
+
+
+def _check_eps(eps):
+    if torch.is_tensor(eps):
+        if (eps < 0).any():
+            raise ValueError("eps must be >= 0")
+    elif eps is None or eps < 0:
+        raise ValueError(f"eps must be a number >= 0, not {eps!r}")
+    return eps
+
+
+class Constraint(Protocol):
+    def direction(self, grad: torch.Tensor) -> torch.Tensor: ...
+    def project(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor: ...
+    def random_start(self, x: torch.Tensor, anchor: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor: ...
+
+
+class L2Ball:
+    """``||x - anchor||_2 <= eps`` per sample, x in [0, 1]; L2-normalised steps."""
+
+    def __init__(self, eps: float | torch.Tensor):
+        self.eps = _check_eps(eps)
+
+    def direction(self, grad):
+        return grad / (l2_norm(grad).clamp_min(_TINY).view(-1, *([1] * (grad.dim() - 1))))
+
+    def project(self, x, anchor):
+        delta = x - anchor
+        eps = _per_sample(self.eps, x)
+        norm = l2_norm(delta).view(-1, *([1] * (x.dim() - 1)))
+        delta = delta * torch.clamp(eps / norm.clamp_min(_TINY), max=1.0)
+        # clamping to the box cannot leave the ball: the anchor is inside the box
+        return (anchor + delta).clamp(0, 1)
+
+    def random_start(self, x, anchor, generator):
+        noise = torch.randn(x.shape, generator=generator, device="cpu").to(x)
+        radius = torch.rand(x.shape[0], generator=generator, device="cpu").to(x)
+        step = self.direction(noise) * _per_sample(self.eps, x) * radius.view(-1, *([1] * (x.dim() - 1)))
+        return self.project(x + step, anchor)
+
+    def __repr__(self):
+        return f"L2Ball(eps={self.eps})"
+
+
+class LinfBall:
+    """``max |x - anchor| <= eps`` per sample, x in [0, 1]; sign steps."""
+
+    def __init__(self, eps: float | torch.Tensor):
+        self.eps = _check_eps(eps)
+
+    def direction(self, grad):
+        return grad.sign()
+
+    def project(self, x, anchor):
+        eps = _per_sample(self.eps, x)
+        return torch.max(torch.min(x, anchor + eps), anchor - eps).clamp(0, 1)
+
+    def random_start(self, x, anchor, generator):
+        u = torch.rand(x.shape, generator=generator, device="cpu").to(x) * 2 - 1
+        return self.project(x + u * _per_sample(self.eps, x), anchor)
+
+    def __repr__(self):
+        return f"LinfBall(eps={self.eps})"
+
+
+class Unconstrained:
+    """Only the [0, 1] box; L2-normalised steps (``normalize=False``: raw gradient steps)."""
+
+    def __init__(self, normalize: bool = True):
+        self.normalize = normalize
+
+    def direction(self, grad):
+        return L2Ball.direction(self, grad) if self.normalize else grad
+
+    def project(self, x, anchor):
+        return x.clamp(0, 1)
+
+    def random_start(self, x, anchor, generator):
+        return x
+
+    def __repr__(self):
+        return "Unconstrained()"
+
+
+class Masked:
+    """Wrap a constraint so only pixels where ``mask == 1`` change; the rest stay at the anchor.
+
+    Args:
+        constraint: the inner constraint (its ball is measured on the masked change).
+        mask: (N or 1, 1 or C, H, W) float in {0, 1}; 1 = pixels that may change.
+    """
+
+    def __init__(self, constraint: Constraint, mask: torch.Tensor):
+        self.constraint, self.mask = constraint, mask
+
+    def direction(self, grad):
+        return self.constraint.direction(grad * self.mask.to(grad))
+
+    def project(self, x, anchor):
+        m = self.mask.to(x)
+        return self.constraint.project(anchor + m * (x - anchor), anchor)
+
+    def random_start(self, x, anchor, generator):
+        return self.project(self.constraint.random_start(x, anchor, generator), anchor)
+
+    def __repr__(self):
+        return f"Masked({self.constraint!r})"
+
+
+def ball(norm: str | None, eps: float | torch.Tensor | None) -> Constraint:
+    """The one place a ``norm`` string (from presets or app widgets) becomes a constraint.
+
+    Args:
+        norm: ``"l2"``, ``"linf"`` or None (unconstrained; also when ``eps`` is None).
+        eps: radius on [0, 1] images.
+
+    Raises:
+        ValueError: unknown norm.
+    """
+    if norm is None or eps is None:
+        return Unconstrained()
+    if norm == "l2":
+        return L2Ball(eps)
+    if norm == "linf":
+        return LinfBall(eps)
+    raise ValueError(f"norm must be 'l2' or 'linf', not {norm!r}")

@@ -1,0 +1,47 @@
+"""Image-quality and sample-quality measures (per image where possible).
+
+PSNR/SSIM come from torchmetrics. The Fréchet distance is computed in the feature
+space of a network that is available offline: Inception through torchmetrics when its
+weights are present, otherwise the penultimate features of a project classifier (e.g.
+``cifar10-standard``), always labelled with the feature space used.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def psnr(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """(N,) PSNR in dB of images in [0, 1] against references."""
+    from torchmetrics.functional.image import peak_signal_noise_ratio
+    return peak_signal_noise_ratio(x.float(), ref.float(), data_range=1.0, reduction="none", dim=(1, 2, 3))
+
+
+def ssim(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """(N,) SSIM of images in [0, 1] against references (Gaussian window 11, or smaller for tiny images)."""
+    from torchmetrics.functional.image import structural_similarity_index_measure
+    k = 11 if min(x.shape[-2:]) >= 16 else 3
+    return structural_similarity_index_measure(x.float(), ref.float(), data_range=1.0, reduction="none", kernel_size=k)
+
+
+def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (n, d), in float64."""
+    a, b = feats_a.double(), feats_b.double()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    # trace of sqrt(cov_a cov_b) from the eigenvalues of the product (real, >= 0 up to rounding)
+    eig = torch.linalg.eigvals(cov_a @ cov_b).real.clamp_min(0)
+    return float((mu_a - mu_b).pow(2).sum() + cov_a.trace() + cov_b.trace() - 2 * eig.sqrt().sum())
+
+
+@torch.no_grad()
+def features(model, x: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
+    """(N, D) penultimate features of ``model`` for images in [0, 1]."""
+    model.eval()
+    return torch.cat([model.representation(x[i:i + batch_size].to(model.device)).float().cpu()
+                      for i in range(0, len(x), batch_size)])
+
+
+@torch.no_grad()
+def agreement(model, x: torch.Tensor, label: torch.Tensor) -> float:
+    """Fraction (0..1) of images the classifier assigns to the intended class."""
+    return float((model.predict(x.to(model.device)).argmax(1).cpu() == label.cpu()).float().mean())

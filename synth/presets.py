@@ -1,0 +1,173 @@
+"""Hyperparameters from the papers, kept as data in one place.
+
+Each :class:`PGDConfig` is keyed ``"<source>.<task>.<dataset>"`` and names the document,
+table or section it comes from (see ``../shared/PAPERS.md``; numbers are pinned by
+``tests/test_presets.py``). ``synth.*`` presets are this project's own settings for the
+bundled models at their resolutions, each saying how it was derived. Tasks, the app and
+the notebooks take their defaults from here; no hyperparameter literal lives elsewhere.
+ε is always an L2 (or Linf) radius on images in [0, 1].
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PGDConfig:
+    """One PGD setting.
+
+    Attributes:
+        norm: ``"l2"`` or ``"linf"`` (the constraint set and the step direction).
+        eps: radius of the ball around the anchor.
+        steps: number of PGD steps.
+        step_size: length of one step.
+        lam: weight of the penalty term (inpainting, feature painting), if any.
+        random_start: start from a random point of the ball.
+        penalty: ``"norm"`` (||.||_2, as written in the paper) or ``"mean_squared"``
+            (the authors' notebooks).
+        activation_scale: multiplier of the painted activation (feature painting).
+        factor: super-resolution upsampling factor.
+        seed_kind: generation seed distribution (``multivariate``, ``univariate``, ``uniform``, ``mixture``).
+        source: document and table or section the numbers come from.
+    """
+    norm: str
+    eps: float
+    steps: int
+    step_size: float
+    lam: float | None = None
+    random_start: bool = False
+    penalty: str = "norm"
+    activation_scale: float = 1.0
+    factor: int | None = None
+    seed_kind: str | None = None
+    source: str = ""
+
+
+_S = "Santurkar et al. 2019"
+_NB = "Santurkar et al. 2019, authors' notebook (code release)"
+PRESETS: dict[str, PGDConfig] = {
+    # --- generation (§3.1, App. A.7)
+    "santurkar2019.generate.cifar10": PGDConfig("l2", 30.0, 60, 0.5, seed_kind="multivariate", source=f"{_S}, App. A.7"),
+    "santurkar2019.generate.imagenet": PGDConfig("l2", 40.0, 60, 1.0, seed_kind="multivariate", source=f"{_S}, App. A.7 (ImageNet and Restricted ImageNet)"),
+    "mcgill.generate.cifar10_100steps": PGDConfig("l2", 30.0, 100, 0.5, seed_kind="multivariate", source="McGill report, 60 vs 100 steps"),
+    "duke.generate.imagenette": PGDConfig("l2", 40.0, 60, 1.0, seed_kind="multivariate", source="Duke report, §generation (224 px)"),
+    "duke.generate.imagenette_100steps": PGDConfig("l2", 40.0, 100, 1.0, seed_kind="uniform", source="Duke report, 100 steps for uniform/univariate seeds"),
+    # --- targeted attacks (Fig. 2, App. A.5)
+    "santurkar2019.attack.imagenet": PGDConfig("l2", 300.0, 500, 1.0, source=f"{_S}, App. A.5 (Fig. 2)"),
+    # --- translation (§3.3, App. A.6)
+    "santurkar2019.translate.imagenet": PGDConfig("l2", 60.0, 80, 1.0, source=f"{_S}, App. A.6 (ImageNet)"),
+    "santurkar2019.translate.two_domain": PGDConfig("l2", 60.0, 80, 0.5, source=f"{_S}, App. A.6 (horse2zebra, apple2orange, summer2winter, 256 px)"),
+    "santurkar2019.translate.two_domain_notebook": PGDConfig("l2", 80.0, 200, 0.5, source=_NB),
+    "duke.translate.imagenette": PGDConfig("l2", 60.0, 200, 0.5, source="Duke report, naive translation (224 px)"),
+    # --- inpainting (§3.2, eq. 3, App. A.8; the table's columns are swapped in the original)
+    "santurkar2019.inpaint.rimagenet": PGDConfig("l2", 21.0, 720, 0.1, lam=10.0, source=f"{_S}, App. A.8 (steps/step size columns swapped in the original; λ from the notebook), 60 px patch on 224"),
+    "santurkar2019.inpaint.rimagenet_notebook": PGDConfig("l2", 21.6, 720, 0.1, lam=10.0, penalty="mean_squared", source=_NB),
+    # --- super-resolution (§3.4, eq. 4, App. A.9; columns swapped in the original)
+    "santurkar2019.super_resolve.cifar10": PGDConfig("l2", 15.0, 50, 1.0, factor=7, source=f"{_S}, App. A.9 (columns swapped in the original)"),
+    "santurkar2019.super_resolve.rimagenet": PGDConfig("l2", 8.0, 40, 1.0, factor=8, source=f"{_S}, App. A.9 (columns swapped in the original)"),
+    "duke.super_resolve.imagenette": PGDConfig("l2", 8.0, 40, 1.0, factor=4, source="Duke report, 64 -> 224 px"),
+    # --- interactive manipulation (§3.5)
+    "santurkar2019.sketch_to_image.rimagenet": PGDConfig("l2", 40.0, 60, 1.0, source=_NB),
+    "santurkar2019.paint_features.rimagenet": PGDConfig("l2", 70.0, 140, 1.0, lam=90.0, penalty="mean_squared", activation_scale=0.1, source=_NB),
+    # --- BIGRoC (Alg. 2: T 30, step ε/T)
+    "bigroc.boost.vae": PGDConfig("l2", 25.0, 30, 25.0 / 30, source="BIGRoC, Table 3 (VAE)"),
+    "bigroc.boost.fig2": PGDConfig("l2", 30.0, 60, 0.5, source="BIGRoC, Fig. 2"),
+    "bigroc.boost.fig4": PGDConfig("l2", 10.0, 30, 10.0 / 30, source="BIGRoC, Fig. 4 (Linf eps = 70th percentile of the L2 run's per-pixel change)"),
+    "bigroc.interpolate.cifar10": PGDConfig("l2", 1.0, 30, 1.0 / 30, source="BIGRoC, eq. 3 / Fig. 6 (eps swept as c*||x_t - x_s||; step eps/T)"),
+    # --- adversarial training (App. A.3)
+    "santurkar2019.train.cifar10": PGDConfig("l2", 0.5, 7, 0.1, source=f"{_S}, App. A.3"),
+    "santurkar2019.train.rimagenet": PGDConfig("l2", 3.5, 7, 0.1, source=f"{_S}, App. A.3"),
+    "santurkar2019.train.imagenet": PGDConfig("l2", 3.0, 7, 0.5, source=f"{_S}, App. A.3"),
+    "santurkar2019.train.two_domain": PGDConfig("l2", 5.0, 7, 0.9, source=f"{_S}, App. A.3"),
+}
+
+# ε of an L2 ball scales with sqrt(number of pixels): r(a -> b) = b / a for square images.
+_IMAGENETTE = 128 / 224  # Duke's 224 px settings at the bundled 128 px
+_H2Z = 128 / 256
+
+PRESETS.update({
+    # --- this project's settings for the bundled CIFAR-10 models (32 px)
+    "synth.generate.cifar10": PGDConfig("l2", 8.0, 60, 0.25, seed_kind="multivariate",
+                                        source="synth: tuned on cifar10-l2 (bench/quality_cifar10.py); the paper's eps 30 overshoots with a small model"),
+    "synth.attack.cifar10": PGDConfig("l2", 40.0, 100, 1.0, source="synth: Fig. 2 grid at 32 px (eps 300 at 224 px scaled by 32/224 ~ 43)"),
+    "synth.translate.cifar10": PGDConfig("l2", 10.0, 60, 0.5, source="synth: Duke's eps 60 at 224 px scaled by 32/224 ~ 8.6, fewer steps"),
+    "synth.inpaint.cifar10": PGDConfig("l2", 3.0, 200, 0.1, lam=10.0, penalty="mean_squared",
+                                       source="synth: McGill CIFAR-10 (fewer steps, smaller eps); eps 21.6 at 224 scaled by 32/224 ~ 3.1"),
+    "synth.super_resolve.cifar10": PGDConfig("l2", 2.0, 30, 0.2, factor=4,
+                                             source="synth: x4 from 8 px; eps 8 of Restricted ImageNet x8 scaled to 32 px (~1.1), step eps/10"),
+    "synth.sketch_to_image.cifar10": PGDConfig("l2", 6.0, 60, 0.2, source="synth: notebook eps 40 at 224 scaled by 32/224 ~ 5.7"),
+    "synth.paint_features.cifar10": PGDConfig("l2", 10.0, 140, 0.2, lam=90.0, penalty="mean_squared", activation_scale=0.1,
+                                              source="synth: notebook settings, eps 70 scaled by 32/224"),
+    # --- Imagenette at 128 px (Duke's 224 px settings scaled by 128/224)
+    "synth.generate.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, seed_kind="multivariate", source="synth: Duke eps 40 at 224 scaled to 128 px"),
+    "synth.attack.imagenette": PGDConfig("l2", round(300 * _IMAGENETTE, 1), 200, 1.0, source="synth: Fig. 2 eps 300 scaled to 128 px, fewer steps"),
+    "synth.translate.imagenette": PGDConfig("l2", round(60 * _IMAGENETTE, 1), 100, 0.5, source="synth: Duke eps 60 at 224 scaled to 128 px"),
+    "synth.inpaint.imagenette": PGDConfig("l2", round(21.6 * _IMAGENETTE, 1), 300, 0.1, lam=10.0, penalty="mean_squared", source="synth: notebook eps 21.6 scaled to 128 px, 34 px patch"),
+    "synth.super_resolve.imagenette": PGDConfig("l2", round(8 * _IMAGENETTE, 1), 40, 0.5, factor=4, source="synth: Duke eps 8 at 224 scaled to 128 px"),
+    "synth.sketch_to_image.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, source="synth: notebook eps 40 scaled to 128 px"),
+    "synth.paint_features.imagenette": PGDConfig("l2", round(70 * _IMAGENETTE, 1), 140, 0.5, lam=90.0, penalty="mean_squared", activation_scale=0.1, source="synth: notebook eps 70 scaled to 128 px"),
+    # --- horse2zebra at 128 px (the paper's 256 px two-domain settings scaled by 1/2)
+    "synth.translate.horse2zebra": PGDConfig("l2", 60 * _H2Z, 80, 0.5, source="synth: App. A.6 two-domain eps 60 at 256 scaled to 128 px"),
+})
+
+# which preset a task uses by default for a model trained on a given data set
+_DEFAULT_SOURCE = {"cifar10": "synth.{task}.cifar10", "imagenette": "synth.{task}.imagenette",
+                   "horse2zebra": "synth.{task}.horse2zebra", "imagenet": "santurkar2019.{task}.imagenet",
+                   "restricted_imagenet": "santurkar2019.{task}.rimagenet"}
+
+
+def resolve(preset: str | PGDConfig, **overrides) -> PGDConfig:
+    """A preset by name (or a config) with fields overridden.
+
+    Raises:
+        KeyError: unknown preset name.
+        TypeError: an override that is not a field of :class:`PGDConfig`.
+        ValueError: out-of-range values (negative eps, steps outside 0..10,000 ...).
+    """
+    cfg = preset if isinstance(preset, PGDConfig) else _get(preset)
+    fields = {f.name for f in dataclasses.fields(PGDConfig)}
+    unknown = set(overrides) - fields
+    if unknown:
+        raise TypeError(f"unknown option(s) {sorted(unknown)}; valid: {sorted(fields - {'source'})}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    cfg = dataclasses.replace(cfg, **overrides)
+    if overrides:
+        cfg = dataclasses.replace(cfg, source=cfg.source + f" (overridden: {', '.join(sorted(overrides))})")
+    validate(cfg)
+    return cfg
+
+
+MAX_STEPS = 10_000
+
+
+def validate(cfg: PGDConfig) -> None:
+    """Raise ``ValueError`` for settings no run should use."""
+    if cfg.norm not in ("l2", "linf"):
+        raise ValueError(f"norm must be 'l2' or 'linf', not {cfg.norm!r}")
+    if not (cfg.eps >= 0):
+        raise ValueError(f"eps must be >= 0, not {cfg.eps}")
+    if int(cfg.steps) != cfg.steps or not 0 <= cfg.steps <= MAX_STEPS:
+        raise ValueError(f"steps must be an integer in 0..{MAX_STEPS}, not {cfg.steps}")
+    if not (cfg.step_size > 0):
+        raise ValueError(f"step_size must be > 0, not {cfg.step_size}")
+    if cfg.lam is not None and cfg.lam < 0:
+        raise ValueError(f"lam must be >= 0, not {cfg.lam}")
+    if cfg.factor is not None and not 1 <= cfg.factor <= 16:
+        raise ValueError(f"factor must be in 1..16, not {cfg.factor}")
+
+
+def _get(name: str) -> PGDConfig:
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
+    return PRESETS[name]
+
+
+def default_for(task: str, model) -> str:
+    """Name of the default preset of ``task`` for ``model`` (by its training data set)."""
+    template = _DEFAULT_SOURCE.get(model.dataset)
+    name = template.format(task=task) if template else None
+    if name not in PRESETS:
+        # a two-domain model without its own entry uses the paper's two-domain settings
+        name = f"synth.{task}.cifar10" if model.input_size[0] <= 32 else f"synth.{task}.imagenette"
+    return name

@@ -1,0 +1,34 @@
+"""The targeted-attack grid of Santurkar et al. 2019, Fig. 2 (and BIGRoC Fig. 2):
+large-eps targeted PGD from real images toward every class."""
+from __future__ import annotations
+
+import torch
+
+from ..objectives import class_score
+from ..pgd import PGDResult
+from ._common import config, images, run
+
+
+def attack_grid(model, image, *, targets=None, preset=None, generator=None, callback=None, bf16=False,
+                **overrides) -> PGDResult:
+    """Targeted PGD from each image toward each target class.
+
+    Args:
+        model: a ``RobustClassifier``.
+        image: (N, 3, H, W) in [0, 1] or PIL image(s).
+        targets: class names/indices (default: every class, K of them).
+        preset, generator, callback, bf16, **overrides: as in ``generate``.
+
+    Returns:
+        PGDResult with ``x`` of shape (N * K, 3, H, W), row-major: image i toward target j
+        is ``x[i * K + j]``; ``extras["grid"]`` is (N, K, 3, H, W).
+    """
+    x = images(model, image)
+    targets = list(range(len(model.classes))) if targets is None else list(targets)
+    y = model.labels(targets, len(targets))
+    n, k = len(x), len(y)
+    cfg = config("attack", model, preset, overrides)
+    res = run(model, x.repeat_interleave(k, 0), class_score(y.repeat(n)), cfg, generator=generator,
+              callback=callback, bf16=bf16)
+    res.extras.update(grid=res.x.view(n, k, *x.shape[1:]), source=x, label=y.repeat(n), config=cfg)
+    return res

@@ -1,0 +1,66 @@
+"""Super-resolution (Santurkar et al. 2019, §3.4, eq. 4)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..metrics import psnr, ssim
+from ..objectives import class_score
+from ..pgd import PGDResult
+from ._common import config, predict_labels, run
+from ..imageio import to_tensor
+
+INITS = ("nearest", "bicubic")
+
+
+def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
+    """Block-mean downsampling (the authors' code): (N, 3, H, W) -> (N, 3, H/k, W/k)."""
+    return F.avg_pool2d(x, factor)
+
+
+def upsample(x: torch.Tensor, factor: int, init: str = "nearest") -> torch.Tensor:
+    """Nearest-neighbour (the paper) or bicubic (its suggestion) upsampling, clamped to [0, 1]."""
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, not {init!r}")
+    if init == "nearest":
+        return F.interpolate(x, scale_factor=factor, mode="nearest")
+    return F.interpolate(x, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def super_resolve(model, low_res, *, factor=None, label=None, init="nearest", ground_truth=None, preset=None,
+                  generator=None, callback=None, bf16=False, **overrides) -> PGDResult:
+    """Upsample by ``factor`` and add the class's features with targeted PGD.
+
+    ``x_H = argmin_{||x' - up(x_L)|| < eps} L(x', y)`` (eq. 4), ``up`` nearest neighbour
+    (paper) or bicubic.
+
+    Args:
+        model: a ``RobustClassifier``.
+        low_res: (N, 3, H/k, W/k) in [0, 1] or PIL image(s) of that size.
+        factor: k (default: the preset's); H/k * k must equal the model's input size.
+        label: class(es); default: the model's prediction on the upsampled image.
+        init: ``nearest`` or ``bicubic``.
+        ground_truth: (N, 3, H, W) high-resolution originals; fills ``extras`` with PSNR and
+            SSIM of the result and of the initialisation.
+        preset, generator, callback, bf16, **overrides: as in ``generate``.
+
+    Example:
+        >>> res = synth.super_resolve(model, synth.downsample(x, 4), ground_truth=x)
+        >>> res.extras["psnr"].mean()
+    """
+    cfg = config("super_resolve", model, preset, {**overrides, "factor": factor})
+    k = cfg.factor
+    h, w = model.input_size
+    if h % k or w % k:
+        raise ValueError(f"factor {k} does not divide the model's input size {model.input_size}")
+    x_low = to_tensor(low_res, (h // k, w // k) if not isinstance(low_res, torch.Tensor) else None).to(model.device)
+    if tuple(x_low.shape[-2:]) != (h // k, w // k):
+        raise ValueError(f"low-resolution images must be {h // k}x{w // k} for factor {k}, got {tuple(x_low.shape[-2:])}")
+    x_up = upsample(x_low, k, init)
+    y = predict_labels(model, x_up) if label is None else model.labels(label, len(x_up))
+    res = run(model, x_up, class_score(y), cfg, generator=generator, callback=callback, bf16=bf16)
+    res.extras.update(upsampled=x_up, label=y, config=cfg)
+    if ground_truth is not None:
+        gt = to_tensor(ground_truth, model.input_size).to(model.device)
+        res.extras.update(psnr=psnr(res.x, gt), ssim=ssim(res.x, gt), psnr_init=psnr(x_up, gt), ssim_init=ssim(x_up, gt))
+    return res

@@ -1,0 +1,229 @@
+"""Train the project's classifiers on the CPU: ``python -m synth.train --name cifar10-l2 ...``.
+
+Standard training or L2/Linf PGD adversarial training (Madry et al.), the attack being
+the package's own :func:`synth.pgd.pgd` with a cross-entropy objective. Resumable from
+``runs/<name>/last.pt``; bf16 autocast and ``channels_last`` on the CPU; clean and PGD
+robust accuracy every few epochs on a test subset and at the end on the full test split.
+Writes ``assets/models/<name>.safetensors`` and ``<name>.json`` (the model card).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from . import data
+from .architectures import build
+from .constraints import ball
+from .model import RobustClassifier, Robustness
+from .objectives import class_score
+from .pgd import pgd
+
+NORMALISATION = {  # per-channel mean and std of each training set
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "imagenette": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "horse2zebra": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m synth.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--name", required=True, help="output name, e.g. cifar10-l2")
+    p.add_argument("--dataset", default="cifar10", choices=["cifar10", "imagenette", "horse2zebra"])
+    p.add_argument("--data-root", default=None, help="folder with the data set's layout (default: offline copy)")
+    p.add_argument("--arch", default="resnet18_cifar", help="resnet18_cifar | resnet18 | vgg13_cifar | mobilenet_v2")
+    p.add_argument("--width", type=int, default=64, help="first-stage channels (CIFAR ResNet/VGG)")
+    p.add_argument("--size", type=int, default=None, help="training resolution (default: 32 for CIFAR, 128 otherwise)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.1, help="peak learning rate (one-cycle schedule)")
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--norm", default="l2", choices=["l2", "linf"], help="threat model of the training attack")
+    p.add_argument("--eps", type=float, default=0.0, help="training attack radius on [0,1] images; 0 = standard training")
+    p.add_argument("--attack-steps", type=int, default=7)
+    p.add_argument("--attack-step-size", type=float, default=None, help="default 2.5*eps/attack-steps")
+    p.add_argument("--eval-eps", type=float, default=None, help="radius of the evaluation attack (default: --eps, or 0.5 for CIFAR-10)")
+    p.add_argument("--eval-steps", type=int, default=20)
+    p.add_argument("--eval-every", type=int, default=5, help="epochs between subset evaluations")
+    p.add_argument("--eval-subset", type=int, default=1000)
+    p.add_argument("--final-eval-size", type=int, default=None, help="test images for the final evaluation (default: all)")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bfloat16 autocast for training")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs-dir", default="runs", help="checkpoints (ignored by git)")
+    p.add_argument("--out-dir", default="assets/models")
+    p.add_argument("--limit-train", type=int, default=None, help="use only this many training images (tests)")
+    p.add_argument("--device", default=None)
+    return p.parse_args(argv)
+
+
+def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """Random crop to ``size`` (CIFAR: after 4-px reflect padding) and horizontal flip.
+
+    Args:
+        x: (N, 3, S, S) float in [0, 1], S >= size.
+    """
+    n, _, s, _ = x.shape
+    if s == size:
+        x = F.pad(x, (4, 4, 4, 4), mode="reflect")
+        s += 8
+    i = torch.randint(0, s - size + 1, (n,), generator=generator)
+    j = torch.randint(0, s - size + 1, (n,), generator=generator)
+    rows = (i.view(-1, 1) + torch.arange(size)).view(n, 1, size, 1).expand(n, 3, size, s)
+    x = x.gather(2, rows)
+    cols = (j.view(-1, 1) + torch.arange(size)).view(n, 1, 1, size).expand(n, 3, size, size)
+    x = x.gather(3, cols)
+    flip = torch.rand(n, generator=generator) < 0.5
+    return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+
+
+def center(x: torch.Tensor, size: int) -> torch.Tensor:
+    s = x.shape[-1]
+    o = (s - size) // 2
+    return x[..., o:o + size, o:o + size]
+
+
+def attack(model, x, y, norm, eps, steps, step_size, bf16=False):
+    """Untargeted PGD: maximise the cross-entropy of the true label inside the ball."""
+    return pgd(model, x, -class_score(y), ball(norm, eps), steps=steps, step_size=step_size, bf16=bf16).x
+
+
+def evaluate(model, images, labels, size, norm, eps, steps, batch_size=250, bf16=False, desc="eval"):
+    """Clean and PGD robust accuracy (%) on uint8 images (N,3,S,S), centre-cropped."""
+    clean = robust = 0
+    for k in tqdm(range(0, len(labels), batch_size), desc=desc, leave=False, mininterval=10):
+        x = center(images[k:k + batch_size].float() / 255, size).to(model.device)
+        y = labels[k:k + batch_size].to(model.device)
+        with torch.no_grad():
+            clean += (model(x).argmax(1) == y).sum().item()
+        if eps > 0:
+            x_adv = attack(model, x, y, norm, eps, steps, 2.5 * eps / steps, bf16)
+            with torch.no_grad():
+                robust += (model(x_adv).argmax(1) == y).sum().item()
+    n = len(labels)
+    return 100.0 * clean / n, (100.0 * robust / n if eps > 0 else None)
+
+
+def lr_at(progress: float, peak: float) -> float:
+    """One-cycle: linear warm-up over the first 15% of training, linear decay to 0."""
+    return peak * (progress / 0.15 if progress < 0.15 else max(0.0, (1 - progress) / 0.85))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    size = args.size or (32 if args.dataset == "cifar10" else 128)
+    load_size = size if args.dataset == "cifar10" else size * 9 // 8
+    kw = {"root": args.data_root} if args.data_root else {}
+    train = data.load(args.dataset, "train", load_size, **kw)
+    test = data.load(args.dataset, "test", load_size, **kw)
+    if args.limit_train:
+        train = train.subset(args.limit_train, args.seed)
+    mean, std = NORMALISATION[args.dataset]
+    eval_eps = args.eval_eps if args.eval_eps is not None else (args.eps or (0.5 if args.dataset == "cifar10" else 0.0))
+    robust = Robustness(args.norm, args.eps) if args.eps > 0 else None
+    net = build(args.arch, len(train.classes), args.width)
+    model = RobustClassifier(net, mean, std, train.classes, (size, size), args.dataset, robust, args.name)
+    model = model.to(device, memory_format=torch.channels_last)
+    decay = [p for n, p in model.named_parameters() if p.dim() > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
+                           {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, momentum=0.9, nesterov=True)
+    step_size = args.attack_step_size or 2.5 * args.eps / max(args.attack_steps, 1)
+    run_dir = Path(args.runs_dir) / args.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / "last.pt"
+    start_epoch, wall, log = 0, 0.0, []
+    if ckpt_path.exists():
+        ck = torch.load(ckpt_path, weights_only=True, map_location=device)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        start_epoch, wall, log = ck["epoch"], ck["wall"], json.loads(ck["log"])
+        print(f"resumed {args.name} at epoch {start_epoch} ({wall / 60:.1f} min so far)")
+    steps_per_epoch = len(train) // args.batch_size
+    total_steps = steps_per_epoch * args.epochs
+    g = torch.Generator().manual_seed(args.seed)
+    for epoch in range(start_epoch, args.epochs):
+        g.manual_seed(args.seed * 1000 + epoch)  # per-epoch stream, so resuming replays the same order
+        perm = torch.randperm(len(train), generator=g)
+        model.train()
+        t0, seen, correct, loss_sum = time.time(), 0, 0, 0.0
+        bar = tqdm(range(steps_per_epoch), desc=f"{args.name} {epoch + 1}/{args.epochs}", unit="batch", mininterval=30)
+        for b in bar:
+            idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
+            x = augment(train.images[idx].float().div_(255), size, g).to(device).contiguous(memory_format=torch.channels_last)
+            y = train.labels[idx].to(device)
+            if args.eps > 0:
+                x = attack(model, x, y, args.norm, args.eps, args.attack_steps, step_size, args.bf16)
+                model.train()
+            for group in opt.param_groups:
+                group["lr"] = lr_at((epoch * steps_per_epoch + b) / total_steps, args.lr)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seen += len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            loss_sum += loss.item() * len(y)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}",
+                            img_s=f"{seen / (time.time() - t0):.0f}", refresh=False)
+        wall += time.time() - t0
+        entry = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen,
+                 "minutes": wall / 60}
+        if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
+            sub = test.subset(min(args.eval_subset, len(test)))
+            model.eval()
+            entry["clean_acc"], entry["robust_acc"] = evaluate(model, sub.images, sub.labels, size, args.norm,
+                                                               eval_eps, 10, bf16=True, desc="subset eval")
+            entry["eval_note"] = f"{len(sub)} test images, {args.norm} PGD eps {eval_eps} 10 steps bf16"
+        log.append(entry)
+        print(json.dumps(entry), flush=True)
+        tmp = run_dir / "last.pt.tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "wall": wall,
+                    "log": json.dumps(log)}, tmp)
+        os.replace(tmp, ckpt_path)
+    model.eval()
+    final = test if args.final_eval_size is None else test.subset(args.final_eval_size)
+    t0 = time.time()
+    clean, robust_acc = evaluate(model, final.images, final.labels, size, args.norm, eval_eps, args.eval_steps,
+                                 desc="final eval")
+    print(f"final: clean {clean:.2f}%  robust {robust_acc}  ({time.time() - t0:.0f}s)")
+    card = {
+        "name": args.name, "arch": args.arch, "width": args.width, "dataset": args.dataset,
+        "input_size": [size, size], "classes": list(train.classes), "mean": list(mean), "std": list(std),
+        "robust": {"norm": args.norm, "eps": args.eps} if robust else None,
+        "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD nesterov momentum 0.9",
+                     "lr_peak": args.lr, "schedule": "one-cycle: linear warm-up 15%, linear decay to 0",
+                     "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
+                     "augmentation": "random crop (4-px reflect pad for 32 px, from %d px otherwise) + horizontal flip" % load_size,
+                     "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
+                                 "random_start": False, "mode": "eval-mode BN, bf16"} if args.eps > 0 else None),
+                     "bf16_autocast": args.bf16, "train_images": len(train), "seed": args.seed,
+                     "wall_minutes": round(wall / 60, 1), "device": f"{device.type}, {torch.get_num_threads()} threads",
+                     "log": log},
+        "metrics": {"test_images": len(final), "clean_acc": round(clean, 2),
+                    "robust_acc": None if robust_acc is None else round(robust_acc, 2),
+                    "attack": {"norm": args.norm, "eps": eval_eps, "steps": args.eval_steps,
+                               "step_size": 2.5 * eval_eps / args.eval_steps, "random_start": False,
+                               "precision": "float32"} if eval_eps > 0 else None},
+    }
+    from .registry import save_bundled
+    save_bundled(model, card, Path(args.out_dir))
+    print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
+
+
+if __name__ == "__main__":
+    main()

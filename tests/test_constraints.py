@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+from synth.constraints import L2Ball, LinfBall, Masked, Unconstrained, ball, l2_norm
+
+
+def _far(n=4):
+    g = torch.Generator().manual_seed(0)
+    anchor = torch.rand(n, 3, 8, 8, generator=g)
+    # mixed norms per sample: robustness #32 was a wrong-dim per-sample norm
+    x = anchor + torch.randn(n, 3, 8, 8, generator=g) * torch.tensor([0.01, 1.0, 5.0, 20.0]).view(-1, 1, 1, 1)
+    return x, anchor
+
+
+def test_l2_projection_per_sample():
+    x, anchor = _far()
+    p = L2Ball(0.5).project(x, anchor)
+    assert (l2_norm(p - anchor) <= 0.5 + 1e-5).all()
+    assert p.min() >= 0 and p.max() <= 1
+    # a sample already inside the ball (and the box) is unchanged
+    inside = anchor[:1] + 0.001
+    assert torch.allclose(L2Ball(0.5).project(inside.clamp(0, 1), anchor[:1]), inside.clamp(0, 1))
+
+
+def test_per_sample_eps_tensor():
+    x, anchor = _far()
+    eps = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    p = L2Ball(eps).project(x, anchor)
+    assert (l2_norm(p - anchor) <= eps + 1e-5).all()
+
+
+def test_linf_projection():
+    x, anchor = _far()
+    p = LinfBall(0.03).project(x, anchor)
+    assert ((p - anchor).abs().flatten(1).amax(1) <= 0.03 + 1e-6).all()
+
+
+def test_directions():
+    g = torch.randn(4, 3, 8, 8)
+    assert torch.allclose(l2_norm(L2Ball(1).direction(g)), torch.ones(4))
+    assert set(LinfBall(1).direction(g).unique().tolist()) <= {-1.0, 0.0, 1.0}
+    assert torch.isfinite(L2Ball(1).direction(torch.zeros(2, 3, 4, 4))).all()
+
+
+def test_random_start_inside_ball_and_seeded():
+    x, anchor = _far()
+    for c in (L2Ball(0.5), LinfBall(0.1)):
+        a = c.random_start(anchor, anchor, torch.Generator().manual_seed(3))
+        b = c.random_start(anchor, anchor, torch.Generator().manual_seed(3))
+        assert torch.equal(a, b)
+        assert torch.equal(c.project(a, anchor), a)
+
+
+def test_masked_only_changes_mask():
+    x, anchor = _far()
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., 2:5, 2:5] = 1
+    p = Masked(L2Ball(100.0), mask).project(x, anchor)
+    assert torch.equal(p * (1 - mask), anchor * (1 - mask))
+    assert not torch.equal(p * mask, anchor * mask)
+
+
+def test_unconstrained_box_only():
+    x, anchor = _far()
+    p = Unconstrained().project(x, anchor)
+    assert torch.equal(p, x.clamp(0, 1))
+
+
+def test_ball_factory():
+    assert isinstance(ball("l2", 1.0), L2Ball)
+    assert isinstance(ball("linf", 1.0), LinfBall)
+    assert isinstance(ball(None, None), Unconstrained)
+    with pytest.raises(ValueError):
+        ball("l3", 1.0)
+    with pytest.raises(ValueError):
+        L2Ball(-1.0)

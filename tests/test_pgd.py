@@ -1,0 +1,99 @@
+import pytest
+import torch
+
+from synth.constraints import L2Ball, LinfBall, Masked, Unconstrained, l2_norm
+from synth.objectives import class_score, masked_distance
+from synth.pgd import pgd
+
+
+def test_score_rises(tiny, batch):
+    y = torch.tensor([0, 1, 2])
+    res = pgd(tiny, batch, class_score(y), L2Ball(2.0), steps=10, step_size=0.3)
+    assert res.history.shape == (11, 3)
+    assert (res.history[-1] > res.history[0]).all()
+    assert torch.allclose(res.score, res.history[-1])
+    assert res.probs.shape == (3, 4)
+
+
+@pytest.mark.parametrize("constraint", [L2Ball(torch.tensor([0.1, 1.0, 3.0])), LinfBall(0.05)])
+def test_constraint_holds(tiny, batch, constraint):
+    res = pgd(tiny, batch, class_score(1), constraint, steps=8, step_size=0.5, random_start=True,
+              generator=torch.Generator().manual_seed(0))
+    assert res.x.min() >= 0 and res.x.max() <= 1
+    if isinstance(constraint, L2Ball):
+        assert (l2_norm(res.x - batch) <= constraint.eps + 1e-5).all()
+    else:
+        assert (res.x - batch).abs().max() <= 0.05 + 1e-6
+
+
+def test_mask_respected(tiny, batch):
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:9, 4:9] = 1
+    res = pgd(tiny, batch, class_score(2), Masked(L2Ball(5.0), mask), steps=5, step_size=1.0)
+    assert torch.equal(res.x * (1 - mask), batch * (1 - mask))
+    assert (res.x * mask - batch * mask).abs().sum() > 0
+
+
+def test_penalty_keeps_unmasked_close(tiny, batch):
+    keep = torch.ones(1, 1, 16, 16)
+    keep[..., 4:9, 4:9] = 0
+    loose = pgd(tiny, batch, class_score(2), L2Ball(5.0), steps=10, step_size=0.5)
+    tight = pgd(tiny, batch, class_score(2) - 100.0 * masked_distance(batch, keep), L2Ball(5.0), steps=10, step_size=0.5)
+    outside = lambda r: ((r.x - batch) * keep).flatten(1).norm(dim=1)  # noqa: E731
+    assert (outside(tight) < outside(loose)).all()
+
+
+def test_deterministic_and_batch_independent(tiny, batch):
+    kw = dict(steps=5, step_size=0.3, random_start=True)
+    a = pgd(tiny, batch, class_score(1), L2Ball(1.0), generator=torch.Generator().manual_seed(7), **kw)
+    b = pgd(tiny, batch, class_score(1), L2Ball(1.0), generator=torch.Generator().manual_seed(7), **kw)
+    assert torch.equal(a.x, b.x)
+    alone = pgd(tiny, batch[1:2], class_score(1), L2Ball(1.0), steps=5, step_size=0.3)
+    together = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=5, step_size=0.3)
+    assert torch.allclose(alone.x[0], together.x[1], atol=1e-5)
+
+
+def test_no_parameter_gradients_and_mode_restored(tiny, batch):
+    tiny.train()
+    pgd(tiny, batch, class_score(0), L2Ball(1.0), steps=3, step_size=0.3)
+    assert tiny.training
+    assert all(p.grad is None for p in tiny.parameters())
+    tiny.eval()
+    pgd(tiny, batch, class_score(0), Unconstrained(), steps=2, step_size=0.1)
+    assert not tiny.training
+
+
+def test_callback_and_early_stop(tiny, batch):
+    seen = []
+    res = pgd(tiny, batch, class_score(0), L2Ball(1.0), steps=10, step_size=0.1,
+              callback=lambda step, x, score: seen.append(step) or step == 4)
+    assert seen == [1, 2, 3, 4]
+    assert res.history.shape[0] == 5
+
+
+def test_keep_best(tiny, batch):
+    res = pgd(tiny, batch, class_score(0), L2Ball(3.0), steps=10, step_size=2.0, keep_best=True)
+    assert (res.score >= res.history.max(0).values - 1e-5).all()
+
+
+def test_no_hooks_left(tiny, batch):
+    from synth.objectives import feature_match
+    with torch.no_grad():
+        target = tiny.outputs(batch, ("layer2",)).features["layer2"]
+    pgd(tiny, batch.flip(0), feature_match({"layer2": target}), L2Ball(1.0), steps=2, step_size=0.1)
+    assert all(not m._forward_hooks for m in tiny.modules())
+
+
+def test_bf16_close_to_fp32(tiny, batch):
+    a = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=3, step_size=0.2)
+    b = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=3, step_size=0.2, bf16=True)
+    assert (a.x - b.x).abs().max() < 0.1
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(step_size=-1.0), "step_size")])
+def test_bad_arguments(tiny, batch, kw, msg):
+    args = dict(steps=2, step_size=0.1) | kw
+    with pytest.raises(ValueError, match=msg):
+        pgd(tiny, batch, class_score(0), L2Ball(1.0), **args)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        pgd(tiny, batch * 3, class_score(0), L2Ball(1.0), steps=1, step_size=0.1)
