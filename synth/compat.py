@@ -214,14 +214,16 @@ class Published:
 
 
 _ILYAS = "http://andrewilyas.com/"
+_HF = "madrylab/robust-imagenet-models"
 MADRY_MODELS = {
-    "imagenet-l2-3": Published("resnet50_l2_eps3.ckpt", "resnet50", Robustness("l2", 3.0), hf_repo="madrylab/robust-imagenet-models",
+    "imagenet-l2-3": Published("resnet50_l2_eps3.ckpt", "resnet50", Robustness("l2", 3.0), hf_repo=_HF,
                                note="the paper's ImageNet model (ResNet-50, L2 eps 3)"),
-    "imagenet-resnet18-l2-3": Published("resnet18_l2_eps3.ckpt", "resnet18", Robustness("l2", 3.0), hf_repo="madrylab/robust-imagenet-models"),
+    "imagenet-resnet18-l2-3": Published("resnet18_l2_eps3.ckpt", "resnet18", Robustness("l2", 3.0), hf_repo=_HF),
     "cifar10-l2-0.5": Published("cifar_l2_0_5.pt", "resnet50", Robustness("l2", 0.5),
                                 url="https://robustmodels.s3.us-east-2.amazonaws.com/cifar_eps_0_5.pt",
                                 note="robustness README (also https://www.dropbox.com/s/1zazwjfzee7c8i4/cifar_l2_0_5.pt?dl=1)"),
-    "restricted-imagenet-l2-3.5": Published("RestrictedImageNet.pt", "resnet50", Robustness("l2", 3.5), url=_ILYAS + "RestrictedImageNet.pt",
+    "restricted-imagenet-l2-3.5": Published("RestrictedImageNet.pt", "resnet50", Robustness("l2", 3.5),
+                                            url=_ILYAS + "RestrictedImageNet.pt",
                                             note="the paper's Restricted ImageNet model (code release)"),
     "cifar10-paper": Published("CIFAR.pt", "resnet50", Robustness("l2", 0.5), url=_ILYAS + "CIFAR.pt"),
     "horse2zebra": Published("H2Z.pt", "resnet50", Robustness("l2", 5.0), url=_ILYAS + "H2Z.pt", classes=("horse", "zebra")),

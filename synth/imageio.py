@@ -107,8 +107,12 @@ def to_tensor(image, size: tuple[int, int] | None = None, fit: str = "crop") -> 
     else:
         try:
             img = image if isinstance(image, Image.Image) else Image.open(image)
+            if img.width * img.height > MAX_PIXELS:  # checked on the header, before decoding
+                raise ImageError(f"image too large ({img.width}x{img.height} pixels; at most {MAX_PIXELS:,})")
             img.load()
-        except (OSError, ValueError, TypeError, Image.DecompressionBombError) as err:
+        except (OSError, ValueError, TypeError, SyntaxError, Image.DecompressionBombError) as err:
+            if isinstance(err, ImageError):
+                raise
             raise ImageError(f"not a readable image: {err}") from None
         arr = _pil_to_array(img)
     x = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).unsqueeze(0)

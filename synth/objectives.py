@@ -82,7 +82,7 @@ class _Sum(Objective):
         for w, t in terms:
             flat += [(w * w2, t2) for w2, t2 in t.terms] if isinstance(t, _Sum) else [(w, t)]
         self.terms = flat
-        self.layers = tuple(dict.fromkeys(l for _, t in flat for l in t.layers))
+        self.layers = tuple(dict.fromkeys(name for _, t in flat for name in t.layers))
         self.straight_through = any(t.straight_through for _, t in flat)
         text = " ".join(f"{'-' if w < 0 else '+'} {'' if abs(w) == 1 else f'{abs(w):g}*'}{t.name}" for w, t in flat)
         self.name = text[2:] if text.startswith("+ ") else "-" + text[2:]

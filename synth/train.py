@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -196,6 +195,7 @@ def main(argv=None):
                     "log": json.dumps(log)}, tmp)
         os.replace(tmp, ckpt_path)
     model.eval()
+    torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
     final = test if args.final_eval_size is None else test.subset(args.final_eval_size)
     t0 = time.time()
     clean, robust_acc = evaluate(model, final.images, final.labels, size, args.norm, eval_eps, args.eval_steps,

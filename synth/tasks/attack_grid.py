@@ -2,7 +2,6 @@
 large-eps targeted PGD from real images toward every class."""
 from __future__ import annotations
 
-import torch
 
 from ..objectives import class_score
 from ..pgd import PGDResult

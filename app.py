@@ -1,0 +1,55 @@
+"""synth demo: image synthesis with a single robust classifier (Gradio Blocks).
+
+Runs as a Hugging Face Space (``app_file: app.py``) or locally: ``python app.py``.
+Each tab lives in ``synth/app/tab_<task>.py``; models load on first use.
+"""
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from synth.app import tab_generate, tab_inpaint, tab_paint, tab_sketch, tab_super_resolve, tab_translate
+from synth.app.common import DISPLAY_CSS, ModelStore, example_images
+
+INTRO = """# synth: image synthesis with a single robust classifier
+Every tab runs the same algorithm, projected gradient descent on the *input* of an adversarially robust
+classifier (Santurkar et al., NeurIPS 2019). Tick *compare with the standard model* to see why robustness
+matters: the same steps on a non-robust network barely change the image."""
+
+
+def build_demo(store: ModelStore | None = None) -> gr.Blocks:
+    """Assemble the tabs around one model store (tests pass a store with a stub model)."""
+    store = store or ModelStore()
+    if store.default is None:
+        with gr.Blocks(title="synth") as demo:
+            gr.Markdown(INTRO + "\n\n**No bundled model found in assets/models.** Train one with "
+                        "`python -m synth.train --name cifar10-l2 --eps 0.5` (see README).")
+        return demo
+    examples = example_images(store)
+    with gr.Blocks(title="synth: image synthesis with a robust classifier") as demo:
+        gr.Markdown(INTRO)
+        with gr.Tab("Generate"):
+            tab_generate.build(store)
+        with gr.Tab("Inpaint"):
+            tab_inpaint.build(store, examples)
+        with gr.Tab("Translate"):
+            tab_translate.build(store, examples)
+        with gr.Tab("Super-resolution"):
+            tab_super_resolve.build(store, examples)
+        with gr.Tab("Sketch-to-image"):
+            tab_sketch.build(store)
+        with gr.Tab("Feature painting"):
+            tab_paint.build(store, examples)
+    return demo
+
+
+def main():
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), css=DISPLAY_CSS, max_file_size="20mb")
+
+
+if __name__ == "__main__":
+    main()

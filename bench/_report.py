@@ -1,0 +1,35 @@
+"""Shared by the bench scripts: write a result as JSON under bench/results and replace
+the matching section of README.md (between ``<!-- bench:NAME -->`` markers)."""
+from __future__ import annotations
+
+import json
+import platform
+import re
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+
+
+def report(name: str, data: dict, markdown: str) -> None:
+    """Save ``data`` to bench/results/NAME.json and put ``markdown`` into the README section NAME."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), **data}
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{markdown.strip()}\n\n_Measured {data['measured']} on {data['machine']} by `python bench/{name}.py`._\n{end}"
+    if start in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    readme.write_text(text)
+    print(markdown)

@@ -1,0 +1,353 @@
+"""What every tab shares: the model store, input conversion with clear errors, the
+progress bridge, the loss plot data and the example images."""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import traceback
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+import torch
+
+from .. import presets
+from ..compat import MADRY_MODELS, TORCHVISION_MODELS, ModelUnavailableError, model_dir
+from ..imageio import ImageError, to_mask, to_pil, to_tensor
+from ..registry import bundled_names, load_model
+
+log = logging.getLogger("synth.app")
+MAX_STEPS = 1000  # the demo's cap per request (the library allows more)
+DISPLAY_CSS = ".pixelated img { image-rendering: pixelated; }"
+FIT_NOTE = "Uploads are centre-cropped to a square and resized to the model's input size."
+
+
+class ModelStore:
+    """Loads models on first use and keeps them; thread-safe.
+
+    Args:
+        names: models offered in the UI besides the published ones (default: the bundled ones).
+        loader: name -> RobustClassifier (default ``synth.load_model``).
+        default: the model tabs start with.
+        published: also offer the Madry lab and torchvision models.
+    """
+
+    def __init__(self, names=None, loader=load_model, default: str | None = None, published: bool = True):
+        self._models, self._lock, self._loader = {}, threading.Lock(), loader
+        self.names = list(bundled_names() if names is None else names)
+        self.published = published
+        l2 = [n for n in self.names if n.endswith("-l2")]
+        self.default = default or (l2[0] if l2 else (self.names[0] if self.names else None))
+
+    def get(self, name: str):
+        if not name:
+            raise ValueError("choose a model")
+        with self._lock:
+            if name not in self._models:
+                self._models[name] = self._loader(name)
+            return self._models[name]
+
+    def twin(self, name: str) -> str | None:
+        """The non-robust counterpart of a robust model (``cifar10-l2`` -> ``cifar10-standard``)."""
+        if name.startswith("madry/imagenet"):
+            return "torchvision/resnet50"
+        cand = name.rsplit("-", 1)[0] + "-standard" if "-" in name else None
+        return cand if cand in self.names else None
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, name) for the model dropdown; published models say when they are not downloaded."""
+        out = [(n, n) for n in self.names]
+        if self.published:
+            for key, spec in MADRY_MODELS.items():
+                here = (model_dir() / spec.filename).exists()
+                out.append((f"madry/{key}" + ("" if here else " (download needed)"), f"madry/{key}"))
+            out += [(f"torchvision/{key} (standard)", f"torchvision/{key}") for key in TORCHVISION_MODELS]
+        return out
+
+
+def friendly(fn):
+    """Turn expected failures into a ``gr.Error`` message shown in the UI; log the rest
+    and show a short message, so the server never crashes and never shows a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (ImageError, ValueError, TypeError, KeyError, FileNotFoundError, ModelUnavailableError) as err:
+            raise gr.Error(str(err).strip("'\"")) from None
+        except Exception as err:  # noqa: BLE001 - the demo must stay up
+            log.error("unexpected error in %s: %s", fn.__name__, traceback.format_exc())
+            raise gr.Error(f"Something went wrong ({type(err).__name__}). Try other inputs or a smaller step count.") from None
+
+    return wrapper
+
+
+def need_image(path, what="an image"):
+    if path is None or path == "":
+        raise gr.Error(f"Please provide {what}.")
+    return path
+
+
+def image_input(model, path, fit="crop") -> torch.Tensor:
+    """An uploaded file -> (1, 3, H, W) at the model's size (clear error if not an image)."""
+    return to_tensor(need_image(path), model.input_size, fit).to(model.device)
+
+
+def editor_input(model, value, fit="crop"):
+    """An ImageEditor value -> (image (1,3,H,W), mask (1,1,H,W)); mask = drawn strokes."""
+    if not value or value.get("background") is None:
+        raise gr.Error("Please upload an image (or pick an example) and draw the mask on it.")
+    image = image_input(model, value["background"], fit)
+    layers = [layer for layer in (value.get("layers") or []) if layer is not None]
+    if not layers:
+        raise gr.Error("Draw on the image with the brush to mark the region.")
+    from PIL import Image
+    masks = []
+    for layer in layers:
+        img = Image.open(layer) if isinstance(layer, (str, Path)) else layer
+        alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else img.convert("L")
+        tensor = to_tensor(alpha.convert("RGB"), model.input_size, fit)[:, :1]
+        masks.append(to_mask(tensor, model.input_size))
+    mask = torch.stack(masks).amax(0)
+    return image, mask.to(model.device)
+
+
+def check_steps(steps) -> int:
+    steps = int(steps)
+    if not 1 <= steps <= MAX_STEPS:
+        raise gr.Error(f"steps must be between 1 and {MAX_STEPS} in the demo (got {steps}).")
+    return steps
+
+
+def class_index(model, label) -> int:
+    if label is None or label == "":
+        raise gr.Error("Please choose a class.")
+    return model.class_index(label)
+
+
+def progress_callback(progress, total: int, offset: int = 0, grand_total: int | None = None):
+    """Bridge ``pgd``'s callback to ``gr.Progress``."""
+    grand = grand_total or total
+
+    def cb(step, x, score):
+        progress((offset + step, grand), desc=f"PGD step {offset + step}/{grand}")
+    return cb
+
+
+def loss_frame(results: dict) -> pd.DataFrame:
+    """{model name: PGDResult} -> long DataFrame (step, objective, model) for gr.LinePlot."""
+    rows = []
+    for name, res in results.items():
+        for step, value in enumerate(res.history.mean(1).tolist()):
+            rows.append({"step": step, "objective": value, "model": name})
+    return pd.DataFrame(rows)
+
+
+def loss_plot(label="objective per PGD step (higher is better)"):
+    return gr.LinePlot(x="step", y="objective", color="model", label=label, height=240)
+
+
+def probs_label(model, res) -> dict:
+    p = res.probs[0].cpu()
+    top = p.topk(min(5, len(p)))
+    return {model.classes[i]: float(v) for v, i in zip(top.values.tolist(), top.indices.tolist())}
+
+
+def pil(x):
+    return to_pil(x)[0]
+
+
+def preset_values(task: str, model) -> presets.PGDConfig:
+    return presets.resolve(presets.default_for(task, model))
+
+
+def example_images(store: ModelStore, n: int = 6) -> list[str]:
+    """Example inputs for the default model: test images of its data set when the offline
+    copy is present, otherwise the model's own generated samples. Written to an ignored
+    cache folder (never committed)."""
+    from ..data import DataMissingError, cache_dir, load
+    if store.default is None:
+        return []
+    model = store.get(store.default)
+    folder = cache_dir() / "app-examples" / model.name
+    files = sorted(folder.glob("*.png"))
+    if len(files) >= n:
+        return [str(f) for f in files[:n]]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        test = load(model.dataset, "test", model.input_size[0])
+        picks = [int((test.labels == y).nonzero()[0]) for y in range(min(n, len(test.classes)))]
+        images = test.float(torch.tensor(picks))
+        names = [test.classes[int(test.labels[i])] for i in picks]
+    except (DataMissingError, ValueError, OSError):
+        from ..tasks import generate
+        labels = list(range(min(n, len(model.classes))))
+        try:
+            images = generate(model, labels, generator=torch.Generator().manual_seed(0)).x.cpu()
+        except FileNotFoundError:  # no seed statistics shipped: no examples rather than no app
+            return []
+        names = [f"generated-{model.classes[y]}" for y in labels]
+    out = []
+    for i, (img, name) in enumerate(zip(to_pil(images), names)):
+        path = folder / f"{i}-{name.replace(' ', '_')}.png"
+        img.save(path)
+        out.append(str(path))
+    return out
+
+
+def model_dropdown(store: ModelStore):
+    return gr.Dropdown(store.choices(), value=store.default, label="model",
+                       info="bundled models run offline; published ones need their weights file")
+
+
+def pgd_sliders(cfg: presets.PGDConfig, lam: bool = False):
+    """eps / steps / step size (and lam) sliders preset to ``cfg``."""
+    eps = gr.Slider(0.0, max(4 * cfg.eps, 1.0), value=cfg.eps, step=0.1, label="eps (L2 radius)")
+    steps = gr.Slider(1, MAX_STEPS, value=cfg.steps, step=1, label="steps")
+    step_size = gr.Slider(0.01, max(4 * cfg.step_size, 1.0), value=cfg.step_size, step=0.01, label="step size")
+    out = [eps, steps, step_size]
+    if lam:
+        out.append(gr.Slider(0.0, max(4 * (cfg.lam or 1.0), 10.0), value=cfg.lam or 0.0, step=0.5, label="lambda (penalty weight)"))
+    return out
+
+
+def seed_box():
+    with gr.Row():
+        seed = gr.Number(value=0, precision=0, label="seed", minimum=0)
+        shuffle = gr.Button("randomize", size="sm")
+    shuffle.click(lambda: int(torch.randint(0, 2**31 - 1, (1,))), outputs=seed, api_visibility="private")
+    return seed
+
+
+def compare_box():
+    return gr.Checkbox(value=False, label="compare with the standard (non-robust) model")
+
+
+def class_dropdown(store: ModelStore, with_predict: bool = False, label="class"):
+    classes = list(store.get(store.default).classes) if store.default else []
+    choices = (["(predicted by the model)"] if with_predict else []) + classes
+    return gr.Dropdown(choices, value=choices[0] if choices else None, label=label)
+
+
+def on_model_change(store: ModelStore, task: str, with_predict: bool = False, lam: bool = False):
+    """Callback for the model dropdown: new class list and the task's preset values."""
+
+    @friendly
+    def update(name):
+        model = store.get(name)
+        cfg = preset_values(task, model)
+        choices = (["(predicted by the model)"] if with_predict else []) + list(model.classes)
+        ups = [gr.update(choices=choices, value=choices[0]), gr.update(value=cfg.eps, maximum=max(4 * cfg.eps, 1.0)),
+               gr.update(value=cfg.steps), gr.update(value=cfg.step_size, maximum=max(4 * cfg.step_size, 1.0))]
+        if lam:
+            ups.append(gr.update(value=cfg.lam or 0.0))
+        return ups
+    return update
+
+
+def optional_label(model, label):
+    return None if label in (None, "", "(predicted by the model)") else class_index(model, label)
+
+
+def run_pair(store: ModelStore, name: str, compare: bool, run, steps: int, progress):
+    """Run ``run(model, callback)`` on the model and, if asked, on its standard twin.
+
+    Returns:
+        {model name: PGDResult} in order (robust first).
+    """
+    names = [name]
+    if compare:
+        twin = store.twin(name)
+        if twin is None:
+            raise gr.Error(f"{name} has no standard twin to compare with.")
+        names.append(twin)
+    total = steps * len(names)
+    results = {}
+    for i, n in enumerate(names):
+        model = store.get(n)
+        results[n] = run(model, progress_callback(progress, steps, i * steps, total))
+    return results
+
+
+def outputs_of(results: dict, key=lambda r: r.x):
+    """(main image, twin image or None, loss frame, probabilities of the main result)."""
+    items = list(results.items())
+    main_name, main = items[0]
+    twin = pil(key(items[1][1])) if len(items) > 1 else None
+    return pil(key(main)), twin, loss_frame(results)
+
+
+def result_images():
+    with gr.Row():
+        main = gr.Image(label="result (robust model)", type="pil", format="png", height=256, elem_classes="pixelated",
+                        interactive=False)
+        twin = gr.Image(label="same request, standard model", type="pil", format="png", height=256,
+                        elem_classes="pixelated", interactive=False)
+    return main, twin
+
+
+def _upload_paths(payload):
+    """Every uploaded file path inside a component payload (ImageData, EditorData ...)."""
+    if payload is None:
+        return
+    if isinstance(payload, (list, tuple)):
+        for item in payload:
+            yield from _upload_paths(item)
+        return
+    path = getattr(payload, "path", None)
+    if isinstance(path, str) and path:
+        yield path, getattr(payload, "orig_name", None) or Path(path).name
+    for value in getattr(payload, "__dict__", {}).values():
+        if hasattr(value, "__dict__") or isinstance(value, (list, tuple)):
+            yield from _upload_paths(value)
+
+
+def check_upload(payload) -> None:
+    """Refuse a non-image or oversized upload with a clear message, before Gradio decodes it."""
+    from PIL import Image
+    from ..imageio import MAX_PIXELS
+    for path, name in _upload_paths(payload):
+        try:
+            with Image.open(path) as img:
+                size = img.size
+                img.verify()
+        except Exception:  # noqa: BLE001 - any decoder failure means "not an image"
+            raise gr.Error(f"{name} is not a readable image (PNG, JPEG, WebP, BMP ...).") from None
+        if size[0] * size[1] > MAX_PIXELS:
+            raise gr.Error(f"{name} is too large ({size[0]}x{size[1]} pixels; at most {MAX_PIXELS:,}).")
+
+
+class ImageUpload(gr.Image):
+    """``gr.Image`` whose uploads are checked first (clear errors instead of a decoder trace)."""
+
+    def preprocess(self, payload):
+        check_upload(payload)
+        return super().preprocess(payload)
+
+    def get_block_name(self):
+        return "image"
+
+
+class MaskEditor(gr.ImageEditor):
+    """``gr.ImageEditor`` with checked uploads (background and drawn layers)."""
+
+    def preprocess(self, payload):
+        check_upload(payload)
+        return super().preprocess(payload)
+
+    def get_block_name(self):
+        return "imageeditor"
+
+
+class SketchInput(gr.Sketchpad):
+    """``gr.Sketchpad`` with checked uploads."""
+
+    def preprocess(self, payload):
+        check_upload(payload)
+        return super().preprocess(payload)
+
+    def get_block_name(self):
+        return "imageeditor"

@@ -1,0 +1,53 @@
+"""Generate tab: class-conditional samples from seeds (Santurkar et al. 2019, §3.1)."""
+from __future__ import annotations
+
+import gradio as gr
+import torch
+
+from ..seeds import KINDS
+from ..tasks import generate
+from .common import (check_steps, class_dropdown, class_index, compare_box, friendly, loss_plot, model_dropdown,
+                     on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_images,
+                     run_pair, seed_box)
+
+
+def build(store):
+    cfg = preset_values("generate", store.get(store.default))
+    gr.Markdown("Draw a seed from the class's seed distribution and maximise the class's log-probability "
+                "inside an L2 ball around it (targeted PGD on a robust classifier).")
+    with gr.Row():
+        with gr.Column():
+            model = model_dropdown(store)
+            label = class_dropdown(store)
+            kind = gr.Radio(list(KINDS), value=cfg.seed_kind or "multivariate", label="seed distribution")
+            eps, steps, step_size = pgd_sliders(cfg)
+            seed = seed_box()
+            compare = compare_box()
+            go = gr.Button("Generate", variant="primary")
+        with gr.Column():
+            seed_img = gr.Image(label="seed", type="pil", format="png", height=160, elem_classes="pixelated", interactive=False)
+            out, twin_out = result_images()
+            probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
+            plot = loss_plot()
+
+    @friendly
+    def run(model_name, label_name, seed_kind, eps_v, steps_v, step_v, seed_v, compare_v, progress=gr.Progress()):
+        n_steps = check_steps(steps_v)
+        y = class_index(store.get(model_name), label_name)
+        first = {}
+
+        def one(m, cb):
+            gen = torch.Generator().manual_seed(int(seed_v or 0))
+            seeds = first["seeds"] if "seeds" in first else seed_kind
+            res = generate(m, [y], seeds=seeds, generator=gen, callback=cb, eps=eps_v, steps=n_steps, step_size=step_v)
+            first.setdefault("seeds", res.extras["seeds"])  # the twin starts from the same seed
+            return res
+
+        results = run_pair(store, model_name, compare_v, one, n_steps, progress)
+        main, twin, frame = outputs_of(results)
+        first_res = next(iter(results.values()))
+        return pil(first_res.extras["seeds"]), main, twin, probs_label(store.get(model_name), first_res), frame
+
+    go.click(run, [model, label, kind, eps, steps, step_size, seed, compare], [seed_img, out, twin_out, probs, plot],
+             api_name="generate")
+    model.change(on_model_change(store, "generate"), model, [label, eps, steps, step_size], api_visibility="private")

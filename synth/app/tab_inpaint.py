@@ -1,0 +1,55 @@
+"""Inpaint tab: fill a drawn region (Santurkar et al. 2019, §3.2, eq. 3)."""
+from __future__ import annotations
+
+import gradio as gr
+
+from ..tasks import inpaint
+from .common import (FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, loss_plot,
+                     model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values,
+                     probs_label, result_images, run_pair)
+
+
+def build(store, examples=()):
+    cfg = preset_values("inpaint", store.get(store.default))
+    gr.Markdown("Paint over the region to fill (white brush). The region is reset to the image's mean colour, then "
+                "PGD maximises the class score while a penalty keeps the rest of the image. " + FIT_NOTE)
+    with gr.Row():
+        with gr.Column():
+            editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
+                                    brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"), height=320,
+                                    sources=["upload", "clipboard"], layers=False, transforms=())
+            if examples:
+                gr.Examples([[{"background": e, "layers": [], "composite": e}] for e in examples], [editor],
+                            label="examples (draw the mask after picking one)")
+            model = model_dropdown(store)
+            label = class_dropdown(store, with_predict=True)
+            eps, steps, step_size, lam = pgd_sliders(cfg, lam=True)
+            compare = compare_box()
+            go = gr.Button("Inpaint", variant="primary")
+        with gr.Column():
+            corrupted = gr.Image(label="input with the region reset to the mean", type="pil", format="png", height=160,
+                                 elem_classes="pixelated", interactive=False)
+            out, twin_out = result_images()
+            probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
+            plot = loss_plot()
+
+    @friendly
+    def run(value, model_name, label_name, eps_v, steps_v, step_v, lam_v, compare_v, progress=gr.Progress()):
+        n_steps = check_steps(steps_v)
+        m0 = store.get(model_name)
+        image, mask = editor_input(m0, value)
+        y = optional_label(m0, label_name)
+
+        def one(m, cb):
+            return inpaint(m, image.to(m.device), mask.to(m.device), label=y, callback=cb, eps=eps_v, steps=n_steps,
+                           step_size=step_v, lam=lam_v)
+
+        results = run_pair(store, model_name, compare_v, one, n_steps, progress)
+        main, twin, frame = outputs_of(results)
+        first = next(iter(results.values()))
+        return pil(first.extras["corrupted"]), main, twin, probs_label(m0, first), frame
+
+    go.click(run, [editor, model, label, eps, steps, step_size, lam, compare], [corrupted, out, twin_out, probs, plot],
+             api_name="inpaint")
+    model.change(on_model_change(store, "inpaint", with_predict=True, lam=True), model, [label, eps, steps, step_size, lam],
+                 api_visibility="private")

@@ -1,0 +1,176 @@
+"""API tests through gradio_client against the app launched on a free local port: every
+tab's endpoint returns an image of the model's size, bad inputs return clear errors, and
+concurrent clients all get results. Uses the bundled models when present, else a stub."""
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from PIL import Image
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+from app import build_demo  # noqa: E402
+from synth.app.common import DISPLAY_CSS, ModelStore  # noqa: E402
+from synth.registry import bundled_names  # noqa: E402
+
+from .test_build import stub_store  # noqa: E402
+
+STEPS = 3
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    store = ModelStore(published=False) if "cifar10-l2" in bundled_names() else stub_store()
+    import app
+    saved = app.example_images
+    if store.default != "cifar10-l2":
+        app.example_images = lambda s, n=6: []
+    demo = build_demo(store)
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=DISPLAY_CSS,
+                max_file_size="20mb", quiet=True)
+    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield client, store
+    demo.close()
+    app.example_images = saved
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("uploads")
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(d / "photo.png")
+    Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8)).save(d / "grey.png")
+    Image.fromarray(rng.integers(0, 255, (40, 40, 4), dtype=np.uint8), "RGBA").save(d / "rgba.png")
+    Image.fromarray(rng.integers(0, 65535, (40, 40), dtype=np.uint16)).save(d / "deep16.png")
+    (d / "notes.txt").write_text("not an image at all")
+    (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    layer = Image.new("RGBA", (64, 48), (0, 0, 0, 0))
+    layer.paste((255, 255, 255, 255), (16, 12, 40, 36))
+    layer.save(d / "mask.png")
+    Image.new("RGBA", (64, 48), (0, 0, 0, 0)).save(d / "empty_mask.png")
+    Image.new("RGBA", (64, 48), (255, 255, 255, 255)).save(d / "full_mask.png")
+    return d
+
+
+def _size(path):
+    with Image.open(path) as im:
+        return im.size[::-1]
+
+
+def _editor(files, bg="photo.png", mask="mask.png"):
+    return {"background": handle_file(str(files / bg)), "layers": [handle_file(str(files / mask))], "composite": None}
+
+
+def _calls(store, files):
+    m = store.get(store.default)
+    cls = m.classes[1]
+    return {
+        "generate": (store.default, cls, "uniform", 2.0, STEPS, 0.5, 0, False),
+        "inpaint": (_editor(files), store.default, "(predicted by the model)", 2.0, STEPS, 0.1, 10.0, False),
+        "translate": (handle_file(str(files / "photo.png")), store.default, cls, 2.0, STEPS, 0.5, False),
+        "super_resolve": (handle_file(str(files / "photo.png")), store.default, "(predicted by the model)", 4, "bicubic",
+                          False, 1.0, STEPS, 0.2, False),
+        "sketch_to_image": ({"background": None, "layers": [], "composite": handle_file(str(files / "photo.png"))},
+                            store.default, cls, 2.0, STEPS, 0.2, False),
+        "paint_features": (_editor(files), store.default, 3, 2.0, STEPS, 0.2, 10.0, False),
+    }
+
+
+# index of the main result image in each endpoint's outputs
+RESULT_INDEX = {"generate": 1, "inpaint": 1, "translate": 0, "super_resolve": 2, "sketch_to_image": 1, "paint_features": 0}
+
+
+@pytest.mark.parametrize("endpoint", list(RESULT_INDEX))
+def test_every_endpoint_returns_model_sized_image(server, files, endpoint):
+    client, store = server
+    out = client.predict(*_calls(store, files)[endpoint], api_name=f"/{endpoint}")
+    assert _size(out[RESULT_INDEX[endpoint]]) == store.get(store.default).input_size
+
+
+def test_compare_returns_both(server, files):
+    client, store = server
+    args = list(_calls(store, files)["translate"])
+    args[-1] = True
+    main, twin, _, plot = client.predict(*args, api_name="/translate")
+    assert _size(main) == _size(twin)
+
+
+@pytest.mark.parametrize("upload", ["grey.png", "rgba.png", "deep16.png"])
+def test_unusual_images_work(server, files, upload):
+    client, store = server
+    args = list(_calls(store, files)["translate"])
+    args[0] = handle_file(str(files / upload))
+    out = client.predict(*args, api_name="/translate")
+    assert _size(out[0]) == store.get(store.default).input_size
+
+
+def _error(client, args, endpoint):
+    with pytest.raises(Exception) as err:
+        client.predict(*args, api_name=f"/{endpoint}")
+    return str(err.value)
+
+
+@pytest.mark.parametrize("upload,expect", [("notes.txt", "not a readable image"), ("broken.png", "not a readable image")])
+def test_bad_uploads(server, files, upload, expect):
+    client, store = server
+    args = list(_calls(store, files)["translate"])
+    args[0] = handle_file(str(files / upload))
+    assert expect in _error(client, args, "translate")
+
+
+def test_huge_image_refused(server, files, tmp_path):
+    client, store = server
+    big = tmp_path / "huge.png"
+    Image.new("L", (7000, 6000), 128).save(big, optimize=False, compress_level=1)
+    args = list(_calls(store, files)["translate"])
+    args[0] = handle_file(str(big))
+    assert "too large" in _error(client, args, "translate")
+
+
+@pytest.mark.parametrize("mask,expect", [("empty_mask.png", "empty"), ("full_mask.png", "covers everything")])
+def test_bad_masks(server, files, mask, expect):
+    client, store = server
+    args = list(_calls(store, files)["inpaint"])
+    args[0] = _editor(files, mask=mask)
+    assert expect in _error(client, args, "inpaint")
+
+
+def test_unknown_class_and_absurd_steps(server, files):
+    client, store = server
+    args = list(_calls(store, files)["generate"])
+    args[1] = "no-such-class"
+    msg = _error(client, args, "generate")
+    assert "unknown class" in msg or "not in the list of choices" in msg
+    args = list(_calls(store, files)["generate"])
+    args[4] = 10**7
+    msg = _error(client, args, "generate")
+    assert "steps" in msg or "greater than maximum" in msg
+    # the server is still up
+    out = client.predict(*_calls(store, files)["generate"], api_name="/generate")
+    assert _size(out[1]) == store.get(store.default).input_size
+
+
+def test_ten_concurrent_clients(server, files):
+    client, store = server
+    url = client.src
+
+    def one(i):
+        c = Client(url, verbose=False)
+        args = list(_calls(store, files)["generate"])
+        args[1], args[6] = store.get(store.default).classes[i % len(store.get(store.default).classes)], i
+        out = c.predict(*args, api_name="/generate")
+        return _size(out[1])
+
+    with ThreadPoolExecutor(10) as pool:
+        sizes = list(pool.map(one, range(10)))
+    assert sizes == [store.get(store.default).input_size] * 10

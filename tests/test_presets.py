@@ -1,0 +1,57 @@
+"""Pins every paper preset to ../shared/PAPERS.md."""
+import pytest
+
+from synth import presets
+
+PAPER = {  # name: (eps, steps, step_size)
+    "santurkar2019.generate.cifar10": (30, 60, 0.5),
+    "santurkar2019.generate.imagenet": (40, 60, 1),
+    "santurkar2019.attack.imagenet": (300, 500, 1),
+    "santurkar2019.translate.imagenet": (60, 80, 1),
+    "santurkar2019.translate.two_domain": (60, 80, 0.5),
+    "santurkar2019.translate.two_domain_notebook": (80, 200, 0.5),
+    "duke.translate.imagenette": (60, 200, 0.5),
+    "santurkar2019.inpaint.rimagenet": (21, 720, 0.1),
+    "santurkar2019.inpaint.rimagenet_notebook": (21.6, 720, 0.1),
+    "santurkar2019.super_resolve.cifar10": (15, 50, 1),
+    "santurkar2019.super_resolve.rimagenet": (8, 40, 1),
+    "duke.super_resolve.imagenette": (8, 40, 1),
+    "santurkar2019.sketch_to_image.rimagenet": (40, 60, 1),
+    "santurkar2019.paint_features.rimagenet": (70, 140, 1),
+    "bigroc.boost.fig2": (30, 60, 0.5),
+    "santurkar2019.train.cifar10": (0.5, 7, 0.1),
+    "santurkar2019.train.imagenet": (3, 7, 0.5),
+    "santurkar2019.train.two_domain": (5, 7, 0.9),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER))
+def test_paper_numbers(name):
+    cfg = presets.PRESETS[name]
+    assert (cfg.eps, cfg.steps, cfg.step_size) == pytest.approx(PAPER[name])
+    assert cfg.source
+
+
+def test_notebook_extras():
+    p = presets.PRESETS["santurkar2019.paint_features.rimagenet"]
+    assert (p.lam, p.activation_scale, p.penalty) == (90, 0.1, "mean_squared")
+    assert presets.PRESETS["santurkar2019.super_resolve.cifar10"].factor == 7
+    assert presets.PRESETS["santurkar2019.super_resolve.rimagenet"].factor == 8
+    assert presets.PRESETS["bigroc.boost.vae"].step_size == pytest.approx(25 / 30)
+
+
+def test_every_preset_valid():
+    for cfg in presets.PRESETS.values():
+        presets.validate(cfg)
+        assert cfg.source
+
+
+def test_resolve_overrides_and_errors():
+    cfg = presets.resolve("synth.generate.cifar10", steps=5)
+    assert cfg.steps == 5 and "overridden" in cfg.source
+    with pytest.raises(TypeError, match="unknown option"):
+        presets.resolve("synth.generate.cifar10", iterations=5)
+    with pytest.raises(ValueError, match="steps"):
+        presets.resolve("synth.generate.cifar10", steps=10**9)
+    with pytest.raises(KeyError):
+        presets.resolve("nope")
