@@ -11,7 +11,8 @@ from .model import RobustClassifier, Robustness
 from .objectives import Objective, Outputs, activation, class_score, feature_match, masked_distance
 from .pgd import PGDResult, pgd
 from .registry import ModelUnavailableError, bundled_names, load_model
-from .tasks import (attack_grid, corrupt, downsample, generate, inpaint, paint_features, random_patch_mask,
+from .tasks import (assign_labels, attack_grid, boost, comparable_linf_eps, corrupt, estimate_debias,
+                    interpolate, downsample, generate, inpaint, paint_features, random_patch_mask,
                     sketch_to_image, super_resolve, translate, upsample)
 
 __version__ = "0.1.0"
@@ -19,6 +20,7 @@ __all__ = [
     "load_model", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
     "pgd", "PGDResult", "L2Ball", "LinfBall", "Unconstrained", "Masked", "ball",
     "Objective", "Outputs", "class_score", "activation", "feature_match", "masked_distance",
+    "boost", "estimate_debias", "assign_labels", "comparable_linf_eps", "interpolate",
     "generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features", "attack_grid",
     "random_patch_mask", "corrupt", "downsample", "upsample", "presets", "seeds",
 ]

@@ -53,6 +53,16 @@ class BasicBlock(nn.Module):
         return relu(out, straight_through)
 
 
+class Stage(nn.Sequential):
+    """A sequence of blocks whose last block can end in a straight-through ReLU; called as
+    one module so that forward hooks on the stage fire."""
+
+    def forward(self, x, straight_through: bool = False):
+        for block in self[:-1]:
+            x = block(x)
+        return self[-1](x, straight_through)
+
+
 class CifarResNet(nn.Module):
     """ResNet for 32x32 inputs (3x3 stem, no max-pool), as in the ``robustness``
     library's ``cifar_models.resnet``; ``width`` is the first stage's channel
@@ -74,7 +84,7 @@ class CifarResNet(nn.Module):
             for j in range(n):
                 blocks.append(BasicBlock(in_planes, planes, stride=2 if (i > 0 and j == 0) else 1))
                 in_planes = planes
-            layers.append(nn.Sequential(*blocks))
+            layers.append(Stage(*blocks))
         self.layer1, self.layer2, self.layer3, self.layer4 = layers
         self.fc = nn.Linear(in_planes, num_classes)
 
@@ -82,9 +92,7 @@ class CifarResNet(nn.Module):
         """(N,3,H,W) normalised -> (N, 8*width) pooled penultimate features."""
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer3(self.layer2(self.layer1(out)))
-        for block in self.layer4[:-1]:
-            out = block(out)
-        out = self.layer4[-1](out, straight_through)
+        out = self.layer4(out, straight_through=straight_through)
         return F.adaptive_avg_pool2d(out, 1).flatten(1)
 
     def forward(self, x):
@@ -139,6 +147,9 @@ class TorchvisionBackbone(nn.Module):
             return F.adaptive_avg_pool2d(net.features(x), 1).flatten(1)
         x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
         x = net.layer3(net.layer2(net.layer1(x)))
+        if not straight_through:
+            return F.adaptive_avg_pool2d(net.layer4(x), 1).flatten(1)
+        # hooks on layer4 itself do not fire on this path (its blocks' hooks do)
         for block in net.layer4[:-1]:
             x = block(x)
         last = net.layer4[-1]

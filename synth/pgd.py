@@ -69,7 +69,8 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
         objective: per-sample score to maximise.
         constraint: ``L2Ball``, ``LinfBall``, ``Unconstrained`` or ``Masked(...)``.
         steps: number of gradient steps, >= 0.
-        step_size: step length in the constraint's norm (L2 or per-pixel for Linf).
+        step_size: step length in the constraint's norm (L2 or per-pixel for Linf): a float
+            or a (N,) tensor, one per sample.
         anchor: (N, C, H, W) centre of the ball; default ``x0``.
         random_start: start at a random point of the constraint set (needs ``generator``
             for determinism).
@@ -96,8 +97,10 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
         raise ValueError("x0 must be in [0, 1]")
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, not {steps!r}")
-    if step_size < 0:
+    step_size = torch.as_tensor(step_size, dtype=x0.dtype, device=x0.device)
+    if (step_size < 0).any():
         raise ValueError(f"step_size must be >= 0, not {step_size!r}")
+    step_size = step_size.view(-1, *([1] * (x0.dim() - 1)))  # a float, or one per sample
     anchor = (x0 if anchor is None else anchor).detach()
     if anchor.shape != x0.shape:
         raise ValueError(f"anchor shape {tuple(anchor.shape)} != x0 shape {tuple(x0.shape)}")

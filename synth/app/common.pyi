@@ -319,7 +319,6 @@ def check_upload(payload) -> None:
         if size[0] * size[1] > MAX_PIXELS:
             raise gr.Error(f"{name} is too large ({size[0]}x{size[1]} pixels; at most {MAX_PIXELS:,}).")
 
-from gradio.events import Dependency
 
 class ImageUpload(gr.Image):
     """``gr.Image`` whose uploads are checked first (clear errors instead of a decoder trace)."""

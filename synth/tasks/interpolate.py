@@ -1,0 +1,60 @@
+"""Robust interpolation (BIGRoC eq. 3, Fig. 6): move a source image toward a target by
+matching the target's features at several layers, inside growing balls."""
+from __future__ import annotations
+
+import torch
+
+from ..constraints import L2Ball, l2_norm
+from ..objectives import feature_match
+from ..pgd import PGDResult, pgd
+from ._common import config, images
+
+DEFAULT_FRACTIONS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def interpolate(model, source, target, *, layers=None, weights=None, fractions=DEFAULT_FRACTIONS, preset=None,
+                generator=None, callback=None, bf16=False, **overrides) -> PGDResult:
+    """Frames from ``source`` to ``target``.
+
+    Frame c solves ``argmin_{||d|| <= c * ||x_t - x_s||} sum_i w_i ||F_i(x_s + d) - F_i(x_t)||_2``
+    (eq. 3) by PGD with step ``2.5 eps / T``, each frame starting from the previous one.
+
+    Args:
+        model: a ``RobustClassifier`` (a standard one shows the contrast).
+        source, target: one image each, (1, 3, H, W) in [0, 1] or PIL.
+        layers: feature layers to match (default: the last three stages plus R(x)).
+        weights: {layer: w_i}; default 1 each.
+        fractions: the c values in [0, 1], one frame each (0 = the source itself).
+        preset, generator, callback, bf16, **overrides: as in ``generate``; ``steps`` is T.
+
+    Returns:
+        PGDResult with ``x`` the frames (F, 3, H, W); ``extras["distance"]`` (F,) the
+        feature distance to the target of each frame, ``extras["eps"]`` the radii.
+    """
+    xs, xt = images(model, source), images(model, target)
+    if len(xs) != 1 or len(xt) != 1:
+        raise ValueError("interpolate takes one source and one target image")
+    frac = torch.as_tensor(fractions, dtype=torch.float32)
+    if frac.dim() != 1 or len(frac) == 0 or (frac < 0).any() or (frac > 1).any():
+        raise ValueError("fractions must be values in [0, 1]")
+    cfg = config("interpolate", model, preset, overrides)
+    stages = [n for n in model.layer_names() if n.startswith("layer")] or model.layer_names()
+    layers = tuple(layers) if layers is not None else tuple(stages[-3:]) + ("rep",)
+    with torch.no_grad():
+        out = model.outputs(xt, [n for n in layers if n != "rep"])
+    feats = {**out.features, "rep": out.rep}
+    targets = {n: feats[n] for n in layers}
+    eps = frac.to(xs.device) * l2_norm(xt - xs)
+    objective = feature_match({n: t[:1] for n, t in targets.items()}, weights)
+    # continuation: frame k starts from frame k-1 (feasible in its larger ball) and keeps its best
+    # iterate, so the feature distance can only fall from frame to frame; step 2.5 eps_k / T
+    frames, scores, histories, logits, x = [], [], [], [], xs
+    for k in range(len(frac)):
+        r = pgd(model, x, objective, L2Ball(eps[k]), steps=cfg.steps, step_size=2.5 * float(eps[k]) / max(cfg.steps, 1),
+                anchor=xs, keep_best=True, generator=generator, callback=callback, bf16=bf16)
+        x = r.x
+        frames.append(r.x), scores.append(r.score), histories.append(r.history), logits.append(r.logits)
+    res = PGDResult(x=torch.cat(frames), score=torch.cat(scores), history=torch.cat(histories, 1), logits=torch.cat(logits))
+    res.extras.update(distance=-res.score, eps=eps, fractions=frac, config=cfg)
+    return res
+
