@@ -26,8 +26,9 @@ class ModelUnavailableError(RuntimeError):
 
 
 def bundled_names() -> list[str]:
-    """Names of the bundled models (cards in ``assets/models``)."""
-    return sorted(p.stem for p in ASSETS.glob("*.json") if (ASSETS / f"{p.stem}.safetensors").exists())
+    """Names of the bundled classifiers (cards with an ``arch`` in ``assets/models``; generators excluded)."""
+    return sorted(p.stem for p in ASSETS.glob("*.json")
+                  if (ASSETS / f"{p.stem}.safetensors").exists() and "arch" in json.loads(p.read_text()))
 
 
 def save_bundled(model: RobustClassifier, card: dict, out_dir: Path = ASSETS) -> None:

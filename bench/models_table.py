@@ -1,0 +1,43 @@
+"""Regenerate the README's table of bundled models from their JSON cards.
+
+    python bench/models_table.py
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._report import report  # noqa: E402
+from synth.registry import ASSETS  # noqa: E402
+
+
+def main():
+    rows, cards = [], {}
+    for path in sorted(ASSETS.glob("*.json")):
+        card = json.loads(path.read_text())
+        cards[card["name"]] = card
+        size = (path.with_suffix(".safetensors").stat().st_size / 1e6) if path.with_suffix(".safetensors").exists() else 0
+        if "arch" not in card:  # a generator
+            t = card["training"]
+            rows.append(f"| `{card['name']}` | {card['kind']} (latent {card['latent']}, width {card['width']}) | {card['dataset']} | - | "
+                        f"{t['epochs']} epochs, {t['wall_minutes']} min on {t['device']} | - | - | {size:.1f} MB |")
+            continue
+        t, m = card["training"], card["metrics"]
+        robust = f"L2 eps {card['robust']['eps']}" if card.get("robust") else "standard"
+        atk = t.get("attack")
+        recipe = f"{t['epochs']} epochs, {t['wall_minutes']} min on {t['device']}" + (
+            f"; attack {atk['steps']} steps of {atk['step_size']:.3g}" if atk else "")
+        ev = m.get("attack")
+        rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
+        rows.append(f"| `{card['name']}` | {card['arch']} width {card['width']} | {card['dataset']} {card['input_size'][0]} px | "
+                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {size:.1f} MB |")
+    md = ("Accuracies on the full test split (Imagenette: val) measured at the end of training, as recorded in each card.\n\n"
+          "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. | size |\n"
+          "|---|---|---|---|---|---:|---:|---:|\n" + "\n".join(rows))
+    report("models", {"cards": {k: {kk: v.get(kk) for kk in ("metrics", "robust")} for k, v in cards.items()}}, md)
+
+
+if __name__ == "__main__":
+    main()

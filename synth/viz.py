@@ -1,0 +1,66 @@
+"""Figures for the notebooks and README: image grids and loss curves (matplotlib).
+Nothing here computes; it only draws tensors the tasks return."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+
+def grid(images: torch.Tensor, nrow: int, row_titles=None, col_titles=None, scale: float = 1.2, path=None):
+    """Draw (N, 3, H, W) images in [0, 1] as a grid with ``nrow`` rows; optionally save to ``path``.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    n = len(images)
+    ncol = (n + nrow - 1) // nrow
+    fig, axes = plt.subplots(nrow, ncol, figsize=(scale * ncol, scale * nrow), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy(), interpolation="nearest")
+    for r, t in enumerate(row_titles or []):
+        axes[r, 0].text(-0.1, 0.5, t, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
+    for c, t in enumerate(col_titles or []):
+        axes[0, c].set_title(t, fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def curves(histories: dict, ylabel: str = "objective (higher is better)", path=None):
+    """Plot {label: (steps + 1, N) history} as mean +- std over samples per step."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for label, h in histories.items():
+        h = h.float().cpu()
+        m, s = h.mean(1), h.std(1) if h.shape[1] > 1 else torch.zeros(len(h))
+        ax.plot(m, label=label)
+        ax.fill_between(range(len(m)), m - s, m + s, alpha=0.2)
+    ax.set_xlabel("PGD step")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def bars(values: dict, ylabel: str, path=None, title: str = ""):
+    """A bar chart of {label: value} (label histograms of BIGRoC Fig. 3)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    ax.bar(list(values), list(values.values()))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def _save(fig, path):
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
