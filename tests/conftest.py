@@ -13,12 +13,13 @@ from synth.registry import ASSETS
 CLASSES = ("a", "b", "c", "d")
 
 
-def make_tiny(seed: int = 0, num_classes: int = 4, width: int = 4) -> RobustClassifier:
-    """A randomly initialised CIFAR ResNet-18 of width 4 on 16x16 images (fast, deterministic)."""
+def make_tiny(seed: int = 0, num_classes: int = 4, width: int = 4, dataset: str = "tiny") -> RobustClassifier:
+    """A randomly initialised CIFAR ResNet-18 of width 4 on 16x16 images (fast, deterministic).
+    ``dataset="cifar10"`` lets it use the shipped CIFAR-10 seed statistics (downsampled)."""
     torch.manual_seed(seed)
     net = CifarResNet((1, 1, 1, 1), num_classes, width)
     return RobustClassifier(net, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), CLASSES[:num_classes], (16, 16),
-                            "tiny", None, "tiny")
+                            dataset, None, "tiny")
 
 
 @pytest.fixture

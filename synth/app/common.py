@@ -19,7 +19,7 @@ from ..registry import bundled_names, load_model
 
 log = logging.getLogger("synth.app")
 MAX_STEPS = 1000  # the demo's cap per request (the library allows more)
-DISPLAY_CSS = ".pixelated img { image-rendering: pixelated; }"
+DISPLAY_CSS = ".pixelated img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }"
 FIT_NOTE = "Uploads are centre-cropped to a square and resized to the model's input size."
 
 
@@ -280,12 +280,13 @@ def outputs_of(results: dict, key=lambda r: r.x):
     return pil(key(main)), twin, loss_frame(results)
 
 
-def result_images():
+def result_images(prefix: str):
+    """The result and the standard twin's result (elem ids ``<prefix>-result``, ``<prefix>-twin``)."""
     with gr.Row():
         main = gr.Image(label="result (robust model)", type="pil", format="png", height=256, elem_classes="pixelated",
-                        interactive=False)
+                        interactive=False, elem_id=f"{prefix}-result")
         twin = gr.Image(label="same request, standard model", type="pil", format="png", height=256,
-                        elem_classes="pixelated", interactive=False)
+                        elem_classes="pixelated", interactive=False, elem_id=f"{prefix}-twin")
     return main, twin
 
 

@@ -26,7 +26,7 @@ def build(store):
             go = gr.Button("Generate", variant="primary")
         with gr.Column():
             seed_img = gr.Image(label="seed", type="pil", format="png", height=160, elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images()
+            out, twin_out = result_images("generate")
             probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
             plot = loss_plot()
 

@@ -17,7 +17,7 @@ def build(store, examples=()):
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
                                     brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"), height=320,
-                                    sources=["upload", "clipboard"], layers=False, transforms=())
+                                    sources=["upload", "clipboard"], layers=False, transforms=(), elem_id="inpaint-editor")
             if examples:
                 gr.Examples([[{"background": e, "layers": [], "composite": e}] for e in examples], [editor],
                             label="examples (draw the mask after picking one)")
@@ -29,7 +29,7 @@ def build(store, examples=()):
         with gr.Column():
             corrupted = gr.Image(label="input with the region reset to the mean", type="pil", format="png", height=160,
                                  elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images()
+            out, twin_out = result_images("inpaint")
             probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
             plot = loss_plot()
 

@@ -29,7 +29,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Paint", variant="primary")
         with gr.Column():
-            out, twin_out = result_images()
+            out, twin_out = result_images("paint")
             activation = gr.Markdown()
             plot = loss_plot()
 

@@ -26,7 +26,7 @@ def build(store):
         with gr.Column():
             sketch_small = gr.Image(label="sketch at the model's size", type="pil", format="png", height=160,
                                     elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images()
+            out, twin_out = result_images("sketch")
             probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
             plot = loss_plot()
 

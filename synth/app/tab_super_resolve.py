@@ -34,7 +34,7 @@ def build(store, examples=()):
                                    interactive=False)
                 init_img = gr.Image(label="upsampled (initialisation)", type="pil", format="png", height=160,
                                     elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images()
+            out, twin_out = result_images("super_resolve")
             scores = gr.Markdown()
             probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
             plot = loss_plot()

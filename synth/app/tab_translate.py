@@ -24,7 +24,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Translate", variant="primary")
         with gr.Column():
-            out, twin_out = result_images()
+            out, twin_out = result_images("translate")
             probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
             plot = loss_plot()
 

@@ -10,7 +10,7 @@ from ..conftest import make_tiny
 
 
 def stub_store():
-    models = {"tiny-l2": make_tiny(0), "tiny-standard": make_tiny(1)}
+    models = {"tiny-l2": make_tiny(0, dataset="cifar10"), "tiny-standard": make_tiny(1, dataset="cifar10")}
     return ModelStore(names=list(models), loader=models.__getitem__, published=False)
 
 
