@@ -9,7 +9,8 @@ import os
 
 import gradio as gr
 
-from synth.app import tab_generate, tab_inpaint, tab_paint, tab_sketch, tab_super_resolve, tab_translate
+from synth.app import (tab_boost, tab_generate, tab_inpaint, tab_interpolate, tab_paint, tab_sketch, tab_super_resolve,
+                       tab_translate)
 from synth.app.common import DISPLAY_CSS, ModelStore, example_images
 
 INTRO = """# synth: image synthesis with a single robust classifier
@@ -41,6 +42,10 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
             tab_sketch.build(store)
         with gr.Tab("Feature painting"):
             tab_paint.build(store, examples)
+        with gr.Tab("Boost (BIGRoC)"):
+            tab_boost.build(store, examples)
+        with gr.Tab("Interpolate (BIGRoC)"):
+            tab_interpolate.build(store, examples)
     return demo
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
 from safetensors.torch import load_file, save_file
 
 from .architectures import build
@@ -53,7 +54,8 @@ def load_bundled(card_path: Path, device=None) -> RobustClassifier:
     missing = [k for k in model.state_dict() if k not in state and not k.endswith("num_batches_tracked")]
     if missing:
         raise ValueError(f"{card_path}: weights missing for {missing[:3]}...")
-    return model.to(device or "cpu").eval()
+    # channels_last: oneDNN's fastest convolution layout on the CPU (a no-op for the math)
+    return model.to(device or "cpu", memory_format=torch.channels_last).eval()
 
 
 def load_model(name_or_path: str, device=None) -> RobustClassifier:

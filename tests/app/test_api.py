@@ -83,18 +83,33 @@ def _calls(store, files):
         "sketch_to_image": ({"background": None, "layers": [], "composite": handle_file(str(files / "photo.png"))},
                             store.default, cls, 2.0, STEPS, 0.2, False),
         "paint_features": (_editor(files), store.default, 3, 2.0, STEPS, 0.2, 10.0, False),
+        "boost": ("my image", handle_file(str(files / "photo.png")), store.default, cls, 1.0, STEPS, 0, False),
+        "interpolate": (handle_file(str(files / "photo.png")), handle_file(str(files / "grey.png")), store.default, 4, STEPS,
+                        False),
     }
 
 
 # index of the main result image in each endpoint's outputs
-RESULT_INDEX = {"generate": 1, "inpaint": 1, "translate": 0, "super_resolve": 2, "sketch_to_image": 1, "paint_features": 0}
+RESULT_INDEX = {"generate": 1, "inpaint": 1, "translate": 0, "super_resolve": 2, "sketch_to_image": 1, "paint_features": 0,
+                "boost": 1, "interpolate": 0}
 
 
 @pytest.mark.parametrize("endpoint", list(RESULT_INDEX))
 def test_every_endpoint_returns_model_sized_image(server, files, endpoint):
     client, store = server
     out = client.predict(*_calls(store, files)[endpoint], api_name=f"/{endpoint}")
-    assert _size(out[RESULT_INDEX[endpoint]]) == store.get(store.default).input_size
+    result = out[RESULT_INDEX[endpoint]]
+    if endpoint == "interpolate":  # a gallery of frames
+        assert len(result) == 4
+        result = result[0]["image"]
+    assert _size(result) == store.get(store.default).input_size
+
+
+def test_boost_vae_needs_a_class(server, files):
+    client, store = server
+    args = list(_calls(store, files)["boost"])
+    args[0], args[3] = "sample the bundled VAE (cifar10-cvae)", "(predicted by the model)"
+    assert "class" in _error(client, args, "boost")
 
 
 def test_compare_returns_both(server, files):

@@ -19,7 +19,8 @@ def test_build_has_all_tabs(monkeypatch):
     monkeypatch.setattr("app.example_images", lambda store, n=6: [])
     demo = build_demo(stub_store())
     names = {d.get("api_name") for d in demo.config["dependencies"]}
-    assert {"generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features"} <= names
+    assert {"generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features", "boost",
+            "interpolate"} <= names
 
 
 def test_twin_and_choices():

@@ -1,0 +1,58 @@
+"""Boost tab: BIGRoC (Alg. 2) on a generator's sample or an uploaded image."""
+from __future__ import annotations
+
+import gradio as gr
+import torch
+
+from ..tasks import boost
+from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, loss_plot,
+                     model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values,
+                     probs_label, result_images, run_pair, seed_box)
+
+SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
+
+
+def build(store, examples=()):
+    cfg = preset_values("boost", store.get(store.default))
+    gr.Markdown("BIGRoC: a few targeted PGD steps (step eps/T) inside a small ball make a generator's image more "
+                "like its class. Boost a sample of the bundled conditional VAE, or any image. " + FIT_NOTE)
+    with gr.Row():
+        with gr.Column():
+            source = gr.Radio(list(SOURCES), value=SOURCES[0], label="image to boost")
+            image = ImageUpload(type="filepath", label="your image (when 'my image')", height=200, sources=["upload", "clipboard"])
+            if examples:
+                gr.Examples([[e] for e in examples], [image])
+            model = model_dropdown(store)
+            label = class_dropdown(store, with_predict=True)
+            eps, steps, _ = pgd_sliders(cfg)
+            seed = seed_box()
+            compare = compare_box()
+            go = gr.Button("Boost", variant="primary")
+        with gr.Column():
+            before = gr.Image(label="before", type="pil", format="png", height=200, elem_classes="pixelated", interactive=False)
+            out, twin_out = result_images("boost")
+            probs = gr.Label(label="classifier's probabilities after boosting", num_top_classes=5)
+            plot = loss_plot()
+
+    @friendly
+    def run(source_v, path, model_name, label_name, eps_v, steps_v, seed_v, compare_v, progress=gr.Progress()):
+        n_steps = check_steps(steps_v)
+        m0 = store.get(model_name)
+        y = optional_label(m0, label_name)
+        if source_v == SOURCES[0]:
+            from ..generators import load_generator
+            if m0.dataset != "cifar10":
+                raise gr.Error("The bundled VAE makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
+            if y is None:
+                raise gr.Error("Choose the class the VAE should draw.")
+            x = load_generator("cifar10-cvae").sample(torch.tensor([y]), torch.Generator().manual_seed(int(seed_v or 0)))
+        else:
+            x = image_input(m0, path).cpu()
+        results = run_pair(store, model_name, compare_v,
+                           lambda m, cb: boost(m, x.to(m.device), y, callback=cb, eps=eps_v, steps=n_steps), n_steps, progress)
+        main, twin, frame = outputs_of(results)
+        return pil(x), main, twin, probs_label(m0, next(iter(results.values()))), frame
+
+    go.click(run, [source, image, model, label, eps, steps, seed, compare], [before, out, twin_out, probs, plot], api_name="boost")
+    model.change(friendly(lambda name: on_model_change(store, "boost", with_predict=True)(name)[:3]), model, [label, eps, steps],
+                 api_visibility="private")
