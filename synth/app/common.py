@@ -290,6 +290,13 @@ def result_images(prefix: str):
     return main, twin
 
 
+def result_panel(prefix: str, probs_title: str = "classifier's probabilities"):
+    """The right-hand column every task tab shows: result, standard twin, probabilities, loss plot."""
+    main, twin = result_images(prefix)
+    probs = gr.Label(label=probs_title, num_top_classes=5)
+    return main, twin, probs, loss_plot()
+
+
 def _upload_paths(payload):
     """Every uploaded file path inside a component payload (ImageData, EditorData ...)."""
     if payload is None:

@@ -5,9 +5,9 @@ import gradio as gr
 import torch
 
 from ..tasks import boost
-from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, loss_plot,
-                     model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values,
-                     probs_label, result_images, run_pair, seed_box)
+from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, model_dropdown,
+                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
+                     seed_box)
 
 SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
 
@@ -30,9 +30,7 @@ def build(store, examples=()):
             go = gr.Button("Boost", variant="primary")
         with gr.Column():
             before = gr.Image(label="before", type="pil", format="png", height=200, elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images("boost")
-            probs = gr.Label(label="classifier's probabilities after boosting", num_top_classes=5)
-            plot = loss_plot()
+            out, twin_out, probs, plot = result_panel("boost", "classifier's probabilities after boosting")
 
     @friendly
     def run(source_v, path, model_name, label_name, eps_v, steps_v, seed_v, compare_v, progress=gr.Progress()):

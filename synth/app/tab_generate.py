@@ -6,9 +6,8 @@ import torch
 
 from ..seeds import KINDS
 from ..tasks import generate
-from .common import (check_steps, class_dropdown, class_index, compare_box, friendly, loss_plot, model_dropdown,
-                     on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_images,
-                     run_pair, seed_box)
+from .common import (check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, on_model_change, outputs_of,
+                     pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box)
 
 
 def build(store):
@@ -26,9 +25,7 @@ def build(store):
             go = gr.Button("Generate", variant="primary")
         with gr.Column():
             seed_img = gr.Image(label="seed", type="pil", format="png", height=160, elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images("generate")
-            probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
-            plot = loss_plot()
+            out, twin_out, probs, plot = result_panel("generate")
 
     @friendly
     def run(model_name, label_name, seed_kind, eps_v, steps_v, step_v, seed_v, compare_v, progress=gr.Progress()):

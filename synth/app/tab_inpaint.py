@@ -4,9 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import inpaint
-from .common import (FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, loss_plot,
-                     model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values,
-                     probs_label, result_images, run_pair)
+from .common import (FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, model_dropdown,
+                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
 
 
 def build(store, examples=()):
@@ -29,9 +28,7 @@ def build(store, examples=()):
         with gr.Column():
             corrupted = gr.Image(label="input with the region reset to the mean", type="pil", format="png", height=160,
                                  elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images("inpaint")
-            probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
-            plot = loss_plot()
+            out, twin_out, probs, plot = result_panel("inpaint")
 
     @friendly
     def run(value, model_name, label_name, eps_v, steps_v, step_v, lam_v, compare_v, progress=gr.Progress()):

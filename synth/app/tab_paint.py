@@ -5,8 +5,8 @@ import gradio as gr
 import torch
 
 from ..tasks import paint_features
-from .common import (FIT_NOTE, MaskEditor, check_steps, compare_box, editor_input, friendly, loss_plot, model_dropdown,
-                     on_model_change, outputs_of, pgd_sliders, preset_values, result_images, run_pair)
+from .common import (FIT_NOTE, MaskEditor, check_steps, compare_box, editor_input, friendly, loss_plot, model_dropdown, on_model_change,
+                     outputs_of, pgd_sliders, preset_values, result_images, run_pair)
 
 
 def build(store, examples=()):

@@ -4,9 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import sketch_to_image
-from .common import (SketchInput, check_steps, class_dropdown, class_index, compare_box, friendly, loss_plot, model_dropdown,
-                     need_image, on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label,
-                     result_images, run_pair)
+from .common import (SketchInput, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, need_image,
+                     on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
 
 
 def build(store):
@@ -26,9 +25,7 @@ def build(store):
         with gr.Column():
             sketch_small = gr.Image(label="sketch at the model's size", type="pil", format="png", height=160,
                                     elem_classes="pixelated", interactive=False)
-            out, twin_out = result_images("sketch")
-            probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
-            plot = loss_plot()
+            out, twin_out, probs, plot = result_panel("sketch")
 
     @friendly
     def run(value, model_name, label_name, eps_v, steps_v, step_v, compare_v, progress=gr.Progress()):

@@ -6,8 +6,7 @@ import gradio as gr
 from ..imageio import to_tensor
 from ..tasks import downsample, super_resolve, upsample
 from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, loss_plot, model_dropdown, need_image,
-                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label,
-                     result_images, run_pair)
+                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_images, run_pair)
 
 
 def build(store, examples=()):

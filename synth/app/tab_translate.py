@@ -4,9 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import translate
-from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, class_index, compare_box, friendly, image_input, loss_plot,
-                     model_dropdown, on_model_change, outputs_of, pgd_sliders, preset_values, probs_label, result_images,
-                     run_pair)
+from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, class_index, compare_box, friendly, image_input, model_dropdown,
+                     on_model_change, outputs_of, pgd_sliders, preset_values, probs_label, result_panel, run_pair)
 
 
 def build(store, examples=()):
@@ -24,9 +23,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Translate", variant="primary")
         with gr.Column():
-            out, twin_out = result_images("translate")
-            probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
-            plot = loss_plot()
+            out, twin_out, probs, plot = result_panel("translate")
 
     @friendly
     def run(path, model_name, target_name, eps_v, steps_v, step_v, compare_v, progress=gr.Progress()):
