@@ -13,6 +13,8 @@ for the bundled models' data sets ship in ``assets/seeds``; sampling is seeded t
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,10 +225,15 @@ def for_model(model, kind: str = "multivariate") -> SeedDistribution:
     if not path.exists():
         raise FileNotFoundError(f"no {kind} seed statistics for data set {model.dataset!r} at {path}; fit them with "
                                 f"synth.seeds.fit(...) and save them there (python -m synth.seeds --help)")
-    dist = SeedDistribution.load(path)
-    if tuple(dist.shape) != shape:
-        dist.shape = shape  # statistics of another resolution: upsampled by sample()
-    return dist
+    dist = _load_cached(str(path), path.stat().st_mtime)
+    # statistics of another resolution are resampled by sample(); the cached object stays untouched
+    return dataclasses.replace(dist, shape=shape) if tuple(dist.shape) != shape else dist
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float) -> SeedDistribution:
+    """Load once per file version (the app samples seeds on every request)."""
+    return SeedDistribution.load(path)
 
 
 def main(argv=None):
