@@ -173,7 +173,8 @@ def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
 
     Args:
         arch: ``resnet18_cifar`` (3x3 stem, for 32x32), ``resnet18`` (ImageNet stem, for
-            64 px and up), ``vgg13_cifar``, ``mobilenet_v2``.
+            64 px and up), ``vgg13_cifar``, ``mobilenet_v2`` (ImageNet strides),
+            ``mobilenet_v2_cifar`` (strides for 32 px).
         num_classes: number of logits.
         width: first-stage channels for the CIFAR ResNet and VGG (64 = original).
 
@@ -188,4 +189,12 @@ def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
         return TorchvisionBackbone(resnet18(num_classes=num_classes))
     if arch == "mobilenet_v2":
         return TorchvisionBackbone(mobilenet_v2(num_classes=num_classes))
-    raise ValueError(f"unknown architecture {arch!r}; known: resnet18_cifar, resnet18, vgg13_cifar, mobilenet_v2")
+    if arch == "mobilenet_v2_cifar":
+        # the CIFAR adaptation used by the HSE study: stride 1 in the stem and the first
+        # stride-2 block, so 32 px inputs end at 4x4 instead of 1x1
+        net = mobilenet_v2(num_classes=num_classes)
+        net.features[0][0].stride = (1, 1)
+        net.features[2].conv[1][0].stride = (1, 1)
+        return TorchvisionBackbone(net)
+    raise ValueError(f"unknown architecture {arch!r}; known: resnet18_cifar, resnet18, vgg13_cifar, mobilenet_v2, "
+                     "mobilenet_v2_cifar")

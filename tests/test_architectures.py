@@ -1,0 +1,23 @@
+import pytest
+import torch
+
+from synth.architectures import build
+
+
+@pytest.mark.parametrize("arch,size", [("resnet18_cifar", 32), ("vgg13_cifar", 32), ("mobilenet_v2_cifar", 32),
+                                       ("resnet18", 64)])
+def test_shapes_and_straight_through(arch, size):
+    net = build(arch, 10, width=16).eval()
+    x = torch.randn(2, 3, size, size, requires_grad=True)
+    rep = net.forward_features(x)
+    assert net.fc(rep).shape == (2, 10)
+    # the straight-through ReLU has the same value and a gradient for every unit
+    st = net.forward_features(x, straight_through=True)
+    assert torch.allclose(rep, st, atol=1e-5)
+    (g,) = torch.autograd.grad(st[:, 0].sum(), x)
+    assert g.abs().sum() > 0
+
+
+def test_unknown_arch():
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build("resnet1000", 10)
