@@ -69,21 +69,23 @@ def generation(robust, standard, real_feats, n, batch):
     return data_out, md
 
 
-def super_resolution(robust, test, n, batch):
+def super_resolution(robust, test, n, batch, factor=4):
     x = test.float(slice(0, n))
     results = {}
-    low = synth.downsample(x, 4)
+    low = synth.downsample(x, factor)
     for init in ("nearest", "bicubic"):
         ps, ss, pi, si = [], [], [], []
         for i in range(0, n, batch):
-            res = synth.super_resolve(robust, low[i:i + batch], init=init, ground_truth=x[i:i + batch])
+            res = synth.super_resolve(robust, low[i:i + batch], factor=factor, init=init, ground_truth=x[i:i + batch])
             e = res.extras
             ps.append(e["psnr"]), ss.append(e["ssim"]), pi.append(e["psnr_init"]), si.append(e["ssim_init"])
         results[init] = {"psnr": float(torch.cat(ps).mean()), "ssim": float(torch.cat(ss).mean()),
                          "psnr_init": float(torch.cat(pi).mean()), "ssim_init": float(torch.cat(si).mean())}
-    cfg = synth.presets.resolve("synth.super_resolve.cifar10")
+    name = synth.presets.default_for("super_resolve", robust)
+    cfg = synth.presets.resolve(name)
     b, nn = results["bicubic"], results["nearest"]
-    md = (f"Super-resolution x4 (8 -> 32 px), {n} test images, `cifar10-l2`, preset `synth.super_resolve.cifar10` "
+    side = robust.input_size[0]
+    md = (f"Super-resolution x{factor} ({side // factor} -> {side} px), {n} test images, `{robust.name}`, preset `{name}` "
           f"(eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}).\n\n| method | PSNR (dB) | SSIM |\n|---|---:|---:|\n"
           f"| nearest-neighbour upsampling | {nn['psnr_init']:.2f} | {nn['ssim_init']:.3f} |\n"
           f"| bicubic upsampling | {b['psnr_init']:.2f} | {b['ssim_init']:.3f} |\n"
@@ -111,7 +113,7 @@ def patch_psnr(x, ref, mask):
 
 def inpainting(robust, standard, test, n, batch, patch=10):
     x, y = test.float(slice(0, n)), test.labels[:n]
-    mask = synth.random_patch_mask(n, (32, 32), patch, torch.Generator().manual_seed(0))
+    mask = synth.random_patch_mask(n, robust.input_size, patch, torch.Generator().manual_seed(0))
     ours = []
     for i in range(0, n, batch):
         ours.append(synth.inpaint(robust, x[i:i + batch], mask[i:i + batch]).x.cpu())
@@ -123,10 +125,11 @@ def inpainting(robust, standard, test, n, batch, patch=10):
            "telea": {"psnr_patch": float(patch_psnr(cv, x, mask).mean()), "acc": acc(cv)},
            "mean_fill": {"psnr_patch": float(patch_psnr(corrupted, x, mask).mean()), "acc": acc(corrupted)},
            "original": {"acc": acc(x)}}
-    cfg = synth.presets.resolve("synth.inpaint.cifar10")
-    md = (f"Inpainting a random {patch}x{patch} patch, {n} test images, `cifar10-l2`, label predicted by the model, preset "
-          f"`synth.inpaint.cifar10` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}, lambda {cfg.lam:g}). "
-          "Accuracy = `cifar10-standard` on the result vs the true label.\n\n"
+    name = synth.presets.default_for("inpaint", robust)
+    cfg = synth.presets.resolve(name)
+    md = (f"Inpainting a random {patch}x{patch} patch, {n} test images, `{robust.name}`, label predicted by the model, preset "
+          f"`{name}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}, lambda {cfg.lam:g}). "
+          f"Accuracy = `{standard.name}` on the result vs the true label.\n\n"
           "| method | PSNR on the patch (dB) | standard classifier accuracy |\n|---|---:|---:|\n"
           f"| mean fill (input) | {res['mean_fill']['psnr_patch']:.2f} | {100 * res['mean_fill']['acc']:.1f}% |\n"
           f"| OpenCV Telea | {res['telea']['psnr_patch']:.2f} | {100 * res['telea']['acc']:.1f}% |\n"

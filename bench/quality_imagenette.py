@@ -1,0 +1,35 @@
+"""Imagenette quality with the bundled `imagenette-l2` (128 px): super-resolution x4
+(32 -> 128) against bicubic, and inpainting of a random 34x34 patch (the Duke study's 60 px
+patch at 224 px, scaled to 128) against OpenCV Telea, on the val split.
+
+    python bench/quality_imagenette.py [--n 500]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._report import report  # noqa: E402
+from bench.quality_cifar10 import inpainting, super_resolution  # noqa: E402
+
+import synth  # noqa: E402
+from synth import data  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", type=int, default=500)
+    p.add_argument("--batch", type=int, default=50)
+    args = p.parse_args()
+    robust, standard = synth.load_model("imagenette-l2"), synth.load_model("imagenette-standard")
+    val = data.imagenette("val", robust.input_size[0]).subset(3925, seed=0)
+    out, md = super_resolution(robust, val, args.n, args.batch, factor=4)
+    report("quality_imagenette_super_resolution", {"n": args.n, "results": out}, md)
+    out, md = inpainting(robust, standard, val, args.n, args.batch, patch=34)
+    report("quality_imagenette_inpainting", {"n": args.n, "results": out}, md)
+
+
+if __name__ == "__main__":
+    main()
