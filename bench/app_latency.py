@@ -40,12 +40,14 @@ def main():
     mask = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
     mask.paste((255, 255, 255, 255), (20, 20, 40, 40))
     mask.save(tmp / "mask.png")
-    img = handle_file(str(tmp / "img.png"))
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp / "img2.png")
+    img, img2 = handle_file(str(tmp / "img.png")), handle_file(str(tmp / "img2.png"))
     editor = {"background": img, "layers": [handle_file(str(tmp / "mask.png"))], "composite": None}
 
     def p(task):
         return presets.resolve(presets.default_for(task, model))
-    g, i, t, s_, k, f = (p(x) for x in ("generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features"))
+    g, i, t, s_, k, f, b = (p(x) for x in ("generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features",
+                                           "boost"))
     cls = model.classes[3]
     calls = {
         "generate": (store.default, cls, "multivariate", g.eps, g.steps, g.step_size, 0, False),
@@ -55,6 +57,8 @@ def main():
                           s_.step_size, False),
         "sketch_to_image": ({"background": None, "layers": [], "composite": img}, store.default, cls, k.eps, k.steps, k.step_size, False),
         "paint_features": (editor, store.default, 3, f.eps, f.steps, f.step_size, f.lam, False),
+        "boost": ("sample the bundled VAE (cifar10-cvae)", None, store.default, cls, b.eps, b.steps, 0, False),
+        "interpolate": (img, img2, store.default, 6, 20, False),
     }
     rows, out = [], {}
     for name, args in calls.items():

@@ -37,28 +37,30 @@ def batched(fn, n, batch):
 def generation(robust, standard, real_feats, n, batch):
     per_class = n // 10
     labels = torch.arange(10).repeat_interleave(per_class)
-    settings = [("multivariate", "synth.generate.cifar10", robust), ("univariate", "synth.generate.cifar10", robust),
-                ("uniform", "synth.generate.cifar10", robust), ("mixture", "synth.generate.cifar10", robust),
-                ("multivariate", "santurkar2019.generate.cifar10", robust),
-                ("multivariate", "synth.generate.cifar10", standard)]
+    ours = "synth.generate.cifar10"
+    settings = [("multivariate", ours, robust, False), ("univariate", ours, robust, False),
+                ("uniform", ours, robust, False), ("mixture", ours, robust, False),
+                ("multivariate", "santurkar2019.generate.cifar10", robust, False),
+                ("multivariate", "synth.generate.cifar10", standard, False),
+                ("multivariate", "synth.generate.cifar10", robust, True)]
     rows, data_out = [], {}
-    for kind, preset, gen_model in settings:
+    for kind, preset, gen_model, bf16 in settings:
         g = torch.Generator().manual_seed(0)
         dist = synth.seeds.for_model(gen_model, kind)
         xs, seeds = [], []
         for sl in range(0, n, batch):
             y = labels[sl:sl + batch]
-            res = synth.generate(gen_model, y, seeds=dist, preset=preset, generator=g, bf16=False)
+            res = synth.generate(gen_model, y, seeds=dist, preset=preset, generator=g, bf16=bf16)
             xs.append(res.x.cpu()), seeds.append(res.extras["seeds"].cpu())
         x, s = torch.cat(xs), torch.cat(seeds)
         fd = metrics.frechet_distance(metrics.features(standard, x), real_feats)
         fd_seed = metrics.frechet_distance(metrics.features(standard, s), real_feats)
         agree = metrics.agreement(standard, x, labels)
         cfg = synth.presets.resolve(preset)
-        key = f"{gen_model.name} | {kind} | {preset}"
+        key = f"{gen_model.name} | {kind} | {preset}" + (" | bf16" if bf16 else "")
         data_out[key] = {"agreement": agree, "fd": fd, "fd_seeds": fd_seed, "fd_ratio": fd / fd_seed,
                          "eps": cfg.eps, "steps": cfg.steps, "step_size": cfg.step_size}
-        rows.append(f"| {gen_model.name} | {kind} | `{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}) | "
+        rows.append(f"| {gen_model.name}{' (bf16 autocast)' if bf16 else ''} | {kind} | `{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}) | "
                     f"{100 * agree:.1f}% | {fd:.1f} | {fd_seed:.1f} | {fd / fd_seed:.2f} |")
         print(rows[-1], flush=True)
     md = (f"Generation, {n} samples (100 per class). Agreement = `cifar10-standard` predicts the target class. "

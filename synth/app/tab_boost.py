@@ -5,7 +5,7 @@ import gradio as gr
 import torch
 
 from ..tasks import boost
-from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, model_dropdown,
+from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, model_dropdown,
                      on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
                      seed_box)
 
@@ -47,7 +47,7 @@ def build(store, examples=()):
         else:
             x = image_input(m0, path).cpu()
         results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: boost(m, x.to(m.device), y, callback=cb, eps=eps_v, steps=n_steps), n_steps, progress)
+                           lambda m, cb: boost(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps), n_steps, progress)
         main, twin, frame = outputs_of(results)
         return pil(x), main, twin, probs_label(m0, next(iter(results.values()))), frame
 

@@ -6,7 +6,7 @@ import torch
 
 from ..seeds import KINDS
 from ..tasks import generate
-from .common import (check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, on_model_change, outputs_of,
+from .common import (BF16, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, on_model_change, outputs_of,
                      pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box)
 
 
@@ -36,7 +36,7 @@ def build(store):
         def one(m, cb):
             gen = torch.Generator().manual_seed(int(seed_v or 0))
             seeds = first["seeds"] if "seeds" in first else seed_kind
-            res = generate(m, [y], seeds=seeds, generator=gen, callback=cb, eps=eps_v, steps=n_steps, step_size=step_v)
+            res = generate(m, [y], seeds=seeds, generator=gen, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps, step_size=step_v)
             first.setdefault("seeds", res.extras["seeds"])  # the twin starts from the same seed
             return res
 

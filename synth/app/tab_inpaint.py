@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import inpaint
-from .common import (FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, model_dropdown,
+from .common import (BF16, FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, model_dropdown,
                      on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
 
 
@@ -38,7 +38,7 @@ def build(store, examples=()):
         y = optional_label(m0, label_name)
 
         def one(m, cb):
-            return inpaint(m, image.to(m.device), mask.to(m.device), label=y, callback=cb, eps=eps_v, steps=n_steps,
+            return inpaint(m, image.to(m.device), mask.to(m.device), label=y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
                            step_size=step_v, lam=lam_v)
 
         results = run_pair(store, model_name, compare_v, one, n_steps, progress)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import gradio as gr
 import torch
 
-from ..tasks import interpolate
-from .common import FIT_NOTE, ImageUpload, check_steps, compare_box, friendly, image_input, model_dropdown, run_pair
 from ..imageio import to_pil
+from ..tasks import interpolate
+from .common import BF16, FIT_NOTE, ImageUpload, check_steps, compare_box, friendly, image_input, model_dropdown, run_pair
 
 
 def build(store, examples=()):
@@ -22,7 +22,7 @@ def build(store, examples=()):
                 gr.Examples([[examples[i], examples[i + 1]] for i in range(0, len(examples) - 1, 2)], [source, target])
             model = model_dropdown(store)
             frames = gr.Slider(3, 10, value=6, step=1, label="frames")
-            steps = gr.Slider(1, 200, value=40, step=1, label="steps per frame")
+            steps = gr.Slider(1, 200, value=20, step=1, label="steps per frame")
             compare = compare_box()
             go = gr.Button("Interpolate", variant="primary")
         with gr.Column():
@@ -39,7 +39,7 @@ def build(store, examples=()):
         total = n_steps * len(fractions)
         results = run_pair(store, model_name, compare_v,
                            lambda m, cb: interpolate(m, xs.to(m.device), xt.to(m.device), fractions=fractions, steps=n_steps,
-                                                     callback=_frame_progress(cb, n_steps)), total, progress)
+                                                     callback=_frame_progress(cb, n_steps), bf16=BF16), total, progress)
         items = list(results.values())
         text = "\n".join(f"- {n}: feature distance to the target per frame "
                          f"{', '.join(f'{v:.1f}' for v in r.extras['distance'].tolist())}" for n, r in results.items())

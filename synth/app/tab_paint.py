@@ -5,8 +5,8 @@ import gradio as gr
 import torch
 
 from ..tasks import paint_features
-from .common import (FIT_NOTE, MaskEditor, check_steps, compare_box, editor_input, friendly, loss_plot, model_dropdown, on_model_change,
-                     outputs_of, pgd_sliders, preset_values, result_images, run_pair)
+from .common import (BF16, FIT_NOTE, MaskEditor, check_steps, compare_box, editor_input, friendly, loss_plot, model_dropdown,
+                     on_model_change, outputs_of, pgd_sliders, preset_values, result_images, run_pair)
 
 
 def build(store, examples=()):
@@ -39,7 +39,7 @@ def build(store, examples=()):
         m0 = store.get(model_name)
         image, mask = editor_input(m0, value)
         results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: paint_features(m, image.to(m.device), mask.to(m.device), int(f), callback=cb,
+                           lambda m, cb: paint_features(m, image.to(m.device), mask.to(m.device), int(f), callback=cb, bf16=BF16,
                                                         eps=eps_v, steps=n_steps, step_size=step_v, lam=lam_v),
                            n_steps, progress)
         main, twin, frame = outputs_of(results)

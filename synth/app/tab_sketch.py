@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import sketch_to_image
-from .common import (SketchInput, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, need_image,
+from .common import (BF16, SketchInput, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, need_image,
                      on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
 
 
@@ -34,7 +34,7 @@ def build(store):
         path = need_image((value or {}).get("composite") if isinstance(value, dict) else value, "a sketch")
         y = class_index(m0, label_name)
         results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: sketch_to_image(m, path, y, callback=cb, eps=eps_v, steps=n_steps,
+                           lambda m, cb: sketch_to_image(m, path, y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
                                                          step_size=step_v), n_steps, progress)
         main, twin, frame = outputs_of(results)
         first = next(iter(results.values()))

@@ -5,8 +5,9 @@ import gradio as gr
 
 from ..imageio import to_tensor
 from ..tasks import downsample, super_resolve, upsample
-from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, loss_plot, model_dropdown, need_image,
-                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_images, run_pair)
+from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, loss_plot, model_dropdown,
+                     need_image, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label,
+                     result_images, run_pair)
 
 
 def build(store, examples=()):
@@ -54,7 +55,7 @@ def build(store, examples=()):
         y = optional_label(m0, label_name)
         results = run_pair(store, model_name, compare_v,
                            lambda m, cb: super_resolve(m, low.to(m.device), factor=k, label=y, init=init_v,
-                                                       ground_truth=truth, callback=cb, eps=eps_v, steps=n_steps,
+                                                       ground_truth=truth, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
                                                        step_size=step_v), n_steps, progress)
         main, twin, frame = outputs_of(results)
         first = next(iter(results.values()))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import translate
-from .common import (FIT_NOTE, ImageUpload, check_steps, class_dropdown, class_index, compare_box, friendly, image_input, model_dropdown,
-                     on_model_change, outputs_of, pgd_sliders, preset_values, probs_label, result_panel, run_pair)
+from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, class_index, compare_box, friendly, image_input,
+                     model_dropdown, on_model_change, outputs_of, pgd_sliders, preset_values, probs_label, result_panel, run_pair)
 
 
 def build(store, examples=()):
@@ -32,7 +32,7 @@ def build(store, examples=()):
         x = image_input(m0, path)
         y = class_index(m0, target_name)
         results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: translate(m, x.to(m.device), y, callback=cb, eps=eps_v, steps=n_steps,
+                           lambda m, cb: translate(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
                                                    step_size=step_v), n_steps, progress)
         main, twin, frame = outputs_of(results)
         return main, twin, probs_label(m0, next(iter(results.values()))), frame
