@@ -60,8 +60,9 @@ def generation(robust, standard, real_feats, n, batch):
         key = f"{gen_model.name} | {kind} | {preset}" + (" | bf16" if bf16 else "")
         data_out[key] = {"agreement": agree, "fd": fd, "fd_seeds": fd_seed, "fd_ratio": fd / fd_seed,
                          "eps": cfg.eps, "steps": cfg.steps, "step_size": cfg.step_size}
-        rows.append(f"| {gen_model.name}{' (bf16 autocast)' if bf16 else ''} | {kind} | `{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}) | "
-                    f"{100 * agree:.1f}% | {fd:.1f} | {fd_seed:.1f} | {fd / fd_seed:.2f} |")
+        setting = f"`{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g})"
+        rows.append(f"| {gen_model.name}{' (bf16 autocast)' if bf16 else ''} | {kind} | {setting} | {100 * agree:.1f}% |"
+                    f" {fd:.1f} | {fd_seed:.1f} | {fd / fd_seed:.2f} |")
         print(rows[-1], flush=True)
     md = (f"Generation, {n} samples (100 per class). Agreement = `cifar10-standard` predicts the target class. "
           "FD = Fréchet distance to 1,000 real test images in `cifar10-standard`'s penultimate features "
