@@ -12,6 +12,7 @@ Paper formulas written as ``argmin L`` become ``maximise -L``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -96,15 +97,21 @@ class class_score(Objective):
 
     Args:
         label: (N,) int64 target classes (or an int for the whole batch).
+        max_prob: optional cap: the score is ``min(log p(y|x), log max_prob)``, so a sample
+            whose target probability reached ``max_prob`` gets no gradient and stops moving
+            (keeps generated images from over-saturating into class prototypes).
     """
 
-    def __init__(self, label):
-        self.label = label
-        self.name = "log p(y|x)"
+    def __init__(self, label, max_prob: float | None = None):
+        if max_prob is not None and not 0 < max_prob <= 1:
+            raise ValueError(f"max_prob must be in (0, 1], not {max_prob}")
+        self.label, self.max_prob = label, max_prob
+        self.name = "log p(y|x)" if max_prob is None else f"min(log p(y|x), log {max_prob:g})"
 
     def score(self, out):
         y = torch.as_tensor(self.label, device=out.logits.device).expand(out.logits.shape[0])
-        return F.log_softmax(out.logits.float(), dim=1).gather(1, y.view(-1, 1)).squeeze(1)
+        s = F.log_softmax(out.logits.float(), dim=1).gather(1, y.view(-1, 1)).squeeze(1)
+        return s if self.max_prob is None else s.clamp(max=math.log(self.max_prob))
 
 
 class activation(Objective):

@@ -195,6 +195,7 @@ def main(argv=None):
                     "log": json.dumps(log)}, tmp)
         os.replace(tmp, ckpt_path)
     model.eval()
+    train_threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
     final = test if args.final_eval_size is None else test.subset(args.final_eval_size)
     t0 = time.time()
@@ -212,7 +213,8 @@ def main(argv=None):
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
                                  "random_start": False, "mode": "eval-mode BN, bf16"} if args.eps > 0 else None),
                      "bf16_autocast": args.bf16, "train_images": len(train), "seed": args.seed,
-                     "wall_minutes": round(wall / 60, 1), "device": f"{device.type}, {torch.get_num_threads()} threads",
+                     "wall_minutes": round(wall / 60, 1),
+                     "device": f"{device.type}, {train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
                      "log": log},
         "metrics": {"test_images": len(final), "clean_acc": round(clean, 2),
                     "robust_acc": None if robust_acc is None else round(robust_acc, 2),

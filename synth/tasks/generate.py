@@ -14,7 +14,8 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
     """Generate images of the given classes from seeds, by targeted PGD.
 
     ``x = argmin_{||x' - x0||_2 <= eps} L(x', y)`` with ``x0 ~ G_y`` (eq. 2), i.e. maximise
-    log p(y | x') inside an L2 ball around a seed drawn from the class's seed distribution.
+    log p(y | x') inside an L2 ball around a seed drawn from the class's seed distribution
+    (capped at ``max_prob`` when the preset sets it, see ``class_score``).
 
     Args:
         model: a ``RobustClassifier``.
@@ -46,6 +47,6 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
     else:
         dist = seeds if isinstance(seeds, seeds_mod.SeedDistribution) else seeds_mod.for_model(model, seeds)
         x0 = dist.sample(y.cpu(), generator).to(model.device)
-    res = run(model, x0, class_score(y), cfg, generator=generator, callback=callback, bf16=bf16)
+    res = run(model, x0, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
     res.extras.update(seeds=x0, label=y, config=cfg)
     return res
