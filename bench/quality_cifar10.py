@@ -66,7 +66,9 @@ def generation(robust, standard, real_feats, n, batch):
         print(rows[-1], flush=True)
     md = (f"Generation, {n} samples (100 per class). Agreement = `cifar10-standard` predicts the target class. "
           "FD = Fréchet distance to 1,000 real test images in `cifar10-standard`'s penultimate features "
-          "(Inception weights are not available offline).\n\n"
+          "(Inception weights are not available offline). The `cifar10-standard` generator row is judged by the generator "
+          "itself, so its numbers say nothing about realism: its samples are the seeds plus changes too small to see "
+          "(notebook 02, Duke Fig. 3).\n\n"
           "| generator | seeds | preset | agreement | FD samples | FD seeds | samples/seeds |\n|---|---|---|---:|---:|---:|---:|\n"
           + "\n".join(rows))
     return data_out, md

@@ -49,8 +49,8 @@ def main():
     best = max(ok or list(out), key=lambda k: (out[k]["agreement"], -out[k]["fd"]))
     md = (f"Tuning `synth.generate.cifar10` on {args.n} samples ({args.steps} steps, step 2.5*eps/{args.steps}); seeds' FD "
           f"{fd_seeds:.1f} (FD between 200 and 1,000 real test images: ~1.3). Chosen: eps/max_prob {best} (highest agreement among "
-          f"the settings with FD at most half the seeds'). Without a cap the samples over-saturate: their features are far more confident than real "
-          f"images' and the FD grows beyond the seeds'.\n\n"
+          f"the settings with FD at most half the seeds'). Without a cap the samples over-saturate: their features are "
+          f"far more confident than real images' and the FD grows beyond the seeds'.\n\n"
           "| eps | step | max_prob | agreement | FD | FD / FD seeds |\n|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows))
     report("tune_generation", {"n": args.n, "fd_seeds": fd_seeds, "results": out, "chosen": best}, md)
 

@@ -42,7 +42,8 @@ def boost(model, image, label=None, *, debias: torch.Tensor | None = None, prese
     """Post-process generated images toward their class inside a small ball (BIGRoC Alg. 2).
 
     ``x_boost = argmin_{x' in B_eps(x_gen)} CE(f(x'), y)`` by T PGD steps of size eps/T
-    (the step size follows ``eps``/``steps`` unless ``step_size`` is given explicitly).
+    (the step size follows ``eps``/``steps`` unless ``step_size`` is given explicitly); a
+    preset's ``max_prob`` stops each image once p(y) reaches it (see ``class_score``).
 
     Args:
         model: a robust ``RobustClassifier``.
@@ -66,7 +67,7 @@ def boost(model, image, label=None, *, debias: torch.Tensor | None = None, prese
     if not explicit_step:  # Alg. 2: alpha = eps / T
         cfg = type(cfg)(**{**cfg.__dict__, "step_size": cfg.eps / max(cfg.steps, 1)})
     y = assign_labels(model, x, debias) if label is None else model.labels(label, len(x))
-    res = run(model, x, class_score(y), cfg, generator=generator, callback=callback, bf16=bf16)
+    res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
     res.extras.update(source=x, label=y, config=cfg)
     return res
 
