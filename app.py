@@ -19,6 +19,11 @@ classifier (Santurkar et al., NeurIPS 2019). Tick *compare with the standard mod
 matters: the same steps on a non-robust network barely change the image."""
 
 
+TABS = [("Generate", tab_generate), ("Inpaint", tab_inpaint), ("Translate", tab_translate),
+        ("Super-resolution", tab_super_resolve), ("Sketch-to-image", tab_sketch), ("Feature painting", tab_paint),
+        ("Boost (BIGRoC)", tab_boost), ("Interpolate (BIGRoC)", tab_interpolate)]
+
+
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     """Assemble the tabs around one model store (tests pass a store with a stub model)."""
     store = store or ModelStore()
@@ -30,22 +35,9 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     examples = example_images(store)
     with gr.Blocks(title="synth: image synthesis with a robust classifier") as demo:
         gr.Markdown(INTRO)
-        with gr.Tab("Generate"):
-            tab_generate.build(store)
-        with gr.Tab("Inpaint"):
-            tab_inpaint.build(store, examples)
-        with gr.Tab("Translate"):
-            tab_translate.build(store, examples)
-        with gr.Tab("Super-resolution"):
-            tab_super_resolve.build(store, examples)
-        with gr.Tab("Sketch-to-image"):
-            tab_sketch.build(store)
-        with gr.Tab("Feature painting"):
-            tab_paint.build(store, examples)
-        with gr.Tab("Boost (BIGRoC)"):
-            tab_boost.build(store, examples)
-        with gr.Tab("Interpolate (BIGRoC)"):
-            tab_interpolate.build(store, examples)
+        for title, tab in TABS:
+            with gr.Tab(title):
+                tab.build(store, examples)
     return demo
 
 

@@ -41,10 +41,6 @@ class PGDResult:
         """(N, K) class probabilities at ``x``."""
         return self.logits.float().softmax(1)
 
-    @property
-    def images(self) -> torch.Tensor:
-        return self.x
-
 
 def _autocast(x: torch.Tensor, bf16: bool):
     if not bf16:

@@ -102,7 +102,7 @@ PRESETS.update({
     "synth.paint_features.cifar10": PGDConfig("l2", 10.0, 140, 0.2, lam=90.0, penalty="mean_squared", activation_scale=0.1,
                                               source="synth: notebook settings, eps 70 scaled by 32/224"),
     "synth.boost.cifar10": PGDConfig("l2", 1.0, 30, 1.0 / 30, source="synth: BIGRoC Alg. 2 (T 30, step eps/T) on cifar10-l2; eps tuned by bench/boost_cifar10.py"),
-    "synth.interpolate.cifar10": PGDConfig("l2", 1.0, 40, 1.0 / 40, source="synth: BIGRoC eq. 3; eps is set per frame to c*||x_t - x_s||, step eps/T"),
+    "synth.interpolate.cifar10": PGDConfig("l2", 1.0, 20, 1.0 / 20, source="synth: BIGRoC eq. 3; eps is set per frame to c*||x_t - x_s||, step eps/T"),
     # --- Imagenette at 128 px (Duke's 224 px settings scaled by 128/224)
     "synth.generate.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, seed_kind="multivariate", source="synth: Duke eps 40 at 224 scaled to 128 px"),
     "synth.attack.imagenette": PGDConfig("l2", round(300 * _IMAGENETTE, 1), 200, 1.0, source="synth: Fig. 2 eps 300 scaled to 128 px, fewer steps"),
@@ -111,7 +111,7 @@ PRESETS.update({
     "synth.super_resolve.imagenette": PGDConfig("l2", round(8 * _IMAGENETTE, 1), 40, 0.5, factor=4, source="synth: Duke eps 8 at 224 scaled to 128 px"),
     "synth.sketch_to_image.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, source="synth: notebook eps 40 scaled to 128 px"),
     "synth.boost.imagenette": PGDConfig("l2", 3.0, 30, 0.1, source="synth: BIGRoC Alg. 2 scaled to 128 px"),
-    "synth.interpolate.imagenette": PGDConfig("l2", 1.0, 40, 1.0 / 40, source="synth: BIGRoC eq. 3 (eps per frame)"),
+    "synth.interpolate.imagenette": PGDConfig("l2", 1.0, 20, 1.0 / 20, source="synth: BIGRoC eq. 3 (eps per frame)"),
     "synth.paint_features.imagenette": PGDConfig("l2", round(70 * _IMAGENETTE, 1), 140, 0.5, lam=90.0, penalty="mean_squared", activation_scale=0.1, source="synth: notebook eps 70 scaled to 128 px"),
     # --- horse2zebra at 128 px (the paper's 256 px two-domain settings scaled by 1/2)
     "synth.translate.horse2zebra": PGDConfig("l2", 60 * _H2Z, 80, 0.5, source="synth: App. A.6 two-domain eps 60 at 256 scaled to 128 px"),

@@ -332,34 +332,26 @@ def check_upload(payload) -> None:
             raise gr.Error(f"{name} is too large ({size[0]}x{size[1]} pixels; at most {MAX_PIXELS:,}).")
 
 
-class ImageUpload(gr.Image):
-    """``gr.Image`` whose uploads are checked first (clear errors instead of a decoder trace)."""
+class _CheckedUpload:
+    """Mixin: check uploads (clear errors instead of a decoder trace) before the Gradio
+    component decodes them; keeps the base component's frontend (``BLOCK``)."""
+    BLOCK = ""
 
     def preprocess(self, payload):
         check_upload(payload)
         return super().preprocess(payload)
 
     def get_block_name(self):
-        return "image"
+        return self.BLOCK
 
 
-class MaskEditor(gr.ImageEditor):
-    """``gr.ImageEditor`` with checked uploads (background and drawn layers)."""
-
-    def preprocess(self, payload):
-        check_upload(payload)
-        return super().preprocess(payload)
-
-    def get_block_name(self):
-        return "imageeditor"
+class ImageUpload(_CheckedUpload, gr.Image):
+    BLOCK = "image"
 
 
-class SketchInput(gr.Sketchpad):
-    """``gr.Sketchpad`` with checked uploads."""
+class MaskEditor(_CheckedUpload, gr.ImageEditor):
+    BLOCK = "imageeditor"
 
-    def preprocess(self, payload):
-        check_upload(payload)
-        return super().preprocess(payload)
 
-    def get_block_name(self):
-        return "imageeditor"
+class SketchInput(_CheckedUpload, gr.Sketchpad):
+    BLOCK = "imageeditor"

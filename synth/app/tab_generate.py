@@ -10,7 +10,7 @@ from .common import (BF16, check_steps, class_dropdown, class_index, compare_box
                      pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box)
 
 
-def build(store):
+def build(store, examples=()):
     cfg = preset_values("generate", store.get(store.default))
     gr.Markdown("Draw a seed from the class's seed distribution and maximise the class's log-probability "
                 "inside an L2 ball around it (targeted PGD on a robust classifier).")

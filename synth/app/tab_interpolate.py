@@ -6,7 +6,8 @@ import torch
 
 from ..imageio import to_pil
 from ..tasks import interpolate
-from .common import BF16, FIT_NOTE, ImageUpload, check_steps, compare_box, friendly, image_input, model_dropdown, run_pair
+from ..tasks.interpolate import DEFAULT_FRACTIONS
+from .common import BF16, FIT_NOTE, ImageUpload, check_steps, compare_box, friendly, image_input, model_dropdown, preset_values, run_pair
 
 
 def build(store, examples=()):
@@ -21,8 +22,9 @@ def build(store, examples=()):
             if len(examples) >= 2:
                 gr.Examples([[examples[i], examples[i + 1]] for i in range(0, len(examples) - 1, 2)], [source, target])
             model = model_dropdown(store)
-            frames = gr.Slider(3, 10, value=6, step=1, label="frames")
-            steps = gr.Slider(1, 200, value=20, step=1, label="steps per frame")
+            frames = gr.Slider(3, 10, value=len(DEFAULT_FRACTIONS), step=1, label="frames")
+            steps = gr.Slider(1, 200, value=preset_values("interpolate", store.get(store.default)).steps, step=1,
+                              label="steps per frame")
             compare = compare_box()
             go = gr.Button("Interpolate", variant="primary")
         with gr.Column():

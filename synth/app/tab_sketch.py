@@ -8,7 +8,7 @@ from .common import (BF16, SketchInput, check_steps, class_dropdown, class_index
                      on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
 
 
-def build(store):
+def build(store, examples=()):
     cfg = preset_values("sketch_to_image", store.get(store.default))
     gr.Markdown("Draw something, choose what it should become. The drawing is scaled to the model's input size "
                 "(padded with white so nothing is cut off), then targeted PGD adds the class's features.")

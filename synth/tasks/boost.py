@@ -2,6 +2,8 @@
 de-biasing for the unconditional case, and the Linf radius comparable to an L2 run."""
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from ..objectives import class_score
@@ -65,7 +67,7 @@ def boost(model, image, label=None, *, debias: torch.Tensor | None = None, prese
     explicit_step = "step_size" in overrides
     cfg = config("boost", model, preset, overrides)
     if not explicit_step:  # Alg. 2: alpha = eps / T
-        cfg = type(cfg)(**{**cfg.__dict__, "step_size": cfg.eps / max(cfg.steps, 1)})
+        cfg = dataclasses.replace(cfg, step_size=cfg.eps / max(cfg.steps, 1))
     y = assign_labels(model, x, debias) if label is None else model.labels(label, len(x))
     res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
     res.extras.update(source=x, label=y, config=cfg)
