@@ -51,9 +51,9 @@ def main():
     cls = model.classes[3]
     calls = {
         "generate": (store.default, cls, "multivariate", g.eps, g.steps, g.step_size, 0, False),
-        "inpaint": (editor, store.default, "(predicted by the model)", i.eps, i.steps, i.step_size, i.lam, False),
+        "inpaint": (editor, store.default, "(predicted by the model)", i.fill, i.masked, i.eps, i.steps, i.step_size, i.lam or 0.0, False),
         "translate": (img, store.default, cls, t.eps, t.steps, t.step_size, False),
-        "super_resolve": (img, store.default, "(predicted by the model)", s_.factor, "nearest", False, s_.eps, s_.steps,
+        "super_resolve": (img, store.default, "(predicted by the model)", s_.factor, s_.upsample, s_.consistent, False, s_.eps, s_.steps,
                           s_.step_size, False),
         "sketch_to_image": ({"background": None, "layers": [], "composite": img}, store.default, cls, k.eps, k.steps, k.step_size, False),
         "paint_features": (editor, store.default, 3, f.eps, f.steps, f.step_size, f.lam, False),

@@ -6,21 +6,21 @@ the tasks ``generate``, ``inpaint``, ``translate``, ``super_resolve``, ``sketch_
 Nothing is loaded at import time.
 """
 from . import presets, seeds
-from .constraints import L2Ball, LinfBall, Masked, Unconstrained, ball
+from .constraints import BlockMeanConsistent, L2Ball, LinfBall, Masked, Unconstrained, ball
 from .model import RobustClassifier, Robustness
 from .objectives import Objective, Outputs, activation, class_score, feature_match, masked_distance
 from .pgd import PGDResult, pgd
 from .registry import ModelUnavailableError, bundled_names, load_model
 from .tasks import (assign_labels, attack_grid, boost, comparable_linf_eps, corrupt, estimate_debias,
-                    interpolate, downsample, generate, inpaint, paint_features, random_patch_mask,
+                    interpolate, downsample, generate, harmonic_fill, inpaint, paint_features, random_patch_mask,
                     sketch_to_image, super_resolve, translate, upsample)
 
 __version__ = "0.1.0"
 __all__ = [
     "load_model", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
-    "pgd", "PGDResult", "L2Ball", "LinfBall", "Unconstrained", "Masked", "ball",
+    "pgd", "PGDResult", "L2Ball", "LinfBall", "Unconstrained", "Masked", "BlockMeanConsistent", "ball",
     "Objective", "Outputs", "class_score", "activation", "feature_match", "masked_distance",
     "boost", "estimate_debias", "assign_labels", "comparable_linf_eps", "interpolate",
     "generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features", "attack_grid",
-    "random_patch_mask", "corrupt", "downsample", "upsample", "presets", "seeds",
+    "random_patch_mask", "corrupt", "harmonic_fill", "downsample", "upsample", "presets", "seeds",
 ]

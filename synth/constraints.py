@@ -134,6 +134,49 @@ class Masked:
         return f"Masked({self.constraint!r})"
 
 
+class BlockMeanConsistent:
+    """Wrap a constraint so the result's k x k block means stay equal to ``low_res``.
+
+    Super-resolution's data consistency: ``avg_pool(x, k) == low_res``, an affine set whose
+    orthogonal projection is ``x - up_nearest(avg_pool(x, k) - low_res)``. Steps are taken in
+    its null space (gradients with their block means removed); after the inner projection
+    (ball + [0, 1] clamp) the set is re-imposed, alternating a few times because the clamp
+    can move block means of saturated pixels (the residual is then a few 1e-3 at most).
+
+    Args:
+        constraint: the inner constraint (ball around the anchor).
+        low_res: (N, C, H/k, W/k) in [0, 1], the observed low-resolution images.
+        factor: k.
+        iterations: alternations of the consistency projection and the [0, 1] clamp.
+    """
+
+    def __init__(self, constraint: Constraint, low_res: torch.Tensor, factor: int, iterations: int = 3):
+        self.constraint, self.low_res, self.factor, self.iterations = constraint, low_res, factor, iterations
+
+    def _block_mean_up(self, v):
+        k = self.factor
+        return torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(v, k), scale_factor=k, mode="nearest")
+
+    def direction(self, grad):
+        return self.constraint.direction(grad - self._block_mean_up(grad))
+
+    def consistent(self, x: torch.Tensor) -> torch.Tensor:
+        """Project (N, C, H, W) images onto ``avg_pool(x, k) == low_res`` within [0, 1]."""
+        low_up = torch.nn.functional.interpolate(self.low_res.to(x), scale_factor=self.factor, mode="nearest")
+        for _ in range(self.iterations):
+            x = (x - self._block_mean_up(x) + low_up).clamp(0, 1)
+        return x
+
+    def project(self, x, anchor):
+        return self.consistent(self.constraint.project(x, anchor))
+
+    def random_start(self, x, anchor, generator):
+        return self.project(self.constraint.random_start(x, anchor, generator), anchor)
+
+    def __repr__(self):
+        return f"BlockMeanConsistent({self.constraint!r}, factor={self.factor})"
+
+
 def ball(norm: str | None, eps: float | torch.Tensor | None) -> Constraint:
     """The one place a ``norm`` string (from presets or app widgets) becomes a constraint.
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from synth.constraints import L2Ball, LinfBall, Masked, Unconstrained, ball, l2_norm
+from synth.constraints import BlockMeanConsistent, L2Ball, LinfBall, Masked, Unconstrained, ball, l2_norm
 
 
 def _far(n=4):
@@ -58,6 +58,22 @@ def test_masked_only_changes_mask():
     p = Masked(L2Ball(100.0), mask).project(x, anchor)
     assert torch.equal(p * (1 - mask), anchor * (1 - mask))
     assert not torch.equal(p * mask, anchor * mask)
+
+
+def test_block_mean_consistent_projection_and_direction():
+    g = torch.Generator().manual_seed(0)
+    low = torch.rand(2, 3, 4, 4, generator=g) * 0.8 + 0.1
+    anchor = torch.nn.functional.interpolate(low, scale_factor=2, mode="nearest")
+    c = BlockMeanConsistent(L2Ball(1.0), low, 2)
+    x = (anchor + 0.3 * torch.randn(anchor.shape, generator=g)).clamp(0, 1)
+    p = c.project(x, anchor)
+    assert (torch.nn.functional.avg_pool2d(p, 2) - low).abs().max() < 2e-3
+    assert (l2_norm(p - anchor) <= 1.0 + 1e-4).all()
+    assert p.min() >= 0 and p.max() <= 1
+    # steps lie in the null space of block-mean downsampling: they never change block means
+    d = c.direction(torch.randn(anchor.shape, generator=g))
+    assert torch.nn.functional.avg_pool2d(d, 2).abs().max() < 1e-6
+    assert torch.allclose(l2_norm(d), torch.ones(2))
 
 
 def test_unconstrained_box_only():

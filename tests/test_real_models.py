@@ -6,7 +6,7 @@ import torch
 
 import synth
 from synth import data, metrics
-from synth.train import evaluate
+from synth.train import center, evaluate
 
 from .conftest import bundled_or_skip, shared_data_or_skip
 
@@ -24,6 +24,54 @@ def test_clean_accuracy_matches_card(name, test_subset):
     model = bundled_or_skip(name)
     clean, _ = evaluate(model, test_subset.images, test_subset.labels, 32, "l2", 0.0, 0)
     assert abs(clean - model.card["metrics"]["clean_acc"]) <= 2.0
+
+
+@pytest.mark.parametrize("name,archive,n", [("imagenette-l2", "imagenette2-160.tar", 600),
+                                             ("imagenette-standard", "imagenette2-160.tar", 600),
+                                             ("horse2zebra-l2", "horse2zebra-160.tar", None)])
+def test_128px_models_match_card(name, archive, n):
+    """Clean accuracy on a val subset (the whole horse2zebra test split: exactly the card's)."""
+    model = bundled_or_skip(name)
+    shared_data_or_skip(archive)
+    size = model.input_size[0]
+    test = data.load(model.dataset, "test", size * 9 // 8)
+    if n:
+        test = test.subset(n, seed=123)
+    clean, _ = evaluate(model, test.images, test.labels, size, "l2", 0.0, 0, batch_size=100)
+    assert abs(clean - model.card["metrics"]["clean_acc"]) <= (4.0 if n else 0.5)
+
+
+def test_horse_to_zebra_translation():
+    model = bundled_or_skip("horse2zebra-l2")
+    shared_data_or_skip("horse2zebra-160.tar")
+    test = data.load("horse2zebra", "test", 144)
+    for src, tgt in ((0, 1), (1, 0)):
+        idx = (test.labels == src).nonzero().flatten()[:4]
+        x = center(test.float(idx), model.input_size[0])
+        res = synth.translate(model, x, tgt, steps=40)
+        assert (res.probs[:, tgt] > 0.5).float().mean() >= 0.75, (model.classes[src], model.classes[tgt])
+
+
+def test_default_super_resolution_beats_bicubic(test_subset):
+    robust = bundled_or_skip("cifar10-l2")
+    x = test_subset.float(slice(0, 100))
+    low = synth.downsample(x, 4)
+    res = synth.super_resolve(robust, low, ground_truth=x)
+    bicubic = metrics.psnr(synth.upsample(low, 4, "bicubic"), x).mean()
+    assert res.extras["psnr"].mean() > bicubic + 0.15
+
+
+def test_default_inpainting_beats_mean_fill(test_subset):
+    robust, standard = bundled_or_skip("cifar10-l2"), bundled_or_skip("cifar10-standard")
+    x, y = test_subset.float(slice(0, 100)), test_subset.labels[:100]
+    mask = synth.random_patch_mask(100, (32, 32), 10, torch.Generator().manual_seed(0))
+    res = synth.inpaint(robust, x, mask)
+    mean_fill = synth.corrupt(x, mask)
+
+    def patch_mse(z):
+        return (((z - x) ** 2) * mask).sum() / (mask.sum() * 3)
+    assert patch_mse(res.x) < 0.5 * patch_mse(mean_fill)  # > 3 dB better on the patch
+    assert metrics.agreement(standard, res.x, y) >= metrics.agreement(standard, mean_fill, y)
 
 
 def test_pgd_keeps_robust_labels_and_flips_standard(test_subset):

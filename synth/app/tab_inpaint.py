@@ -10,8 +10,9 @@ from .common import (BF16, FIT_NOTE, MaskEditor, check_steps, class_dropdown, co
 
 def build(store, examples=()):
     cfg = preset_values("inpaint", store.get(store.default))
-    gr.Markdown("Paint over the region to fill (white brush). The region is reset to the image's mean colour, then "
-                "PGD maximises the class score while a penalty keeps the rest of the image. " + FIT_NOTE)
+    gr.Markdown("Paint over the region to fill (white brush). The region is first filled (smoothly from its border, or with "
+                "the image's mean colour as in the paper), then PGD maximises the class score, moving only the region or, as "
+                "in the paper, the whole image with a penalty (lambda) that keeps the rest. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
@@ -22,16 +23,19 @@ def build(store, examples=()):
                             label="examples (draw the mask after picking one)")
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
+            with gr.Row():
+                fill = gr.Radio(["harmonic", "mean"], value=cfg.fill, label="start: fill the region with")
+                masked = gr.Checkbox(value=cfg.masked, label="only the region moves")
             eps, steps, step_size, lam = pgd_sliders(cfg, lam=True)
             compare = compare_box()
             go = gr.Button("Inpaint", variant="primary")
         with gr.Column():
-            corrupted = gr.Image(label="input with the region reset to the mean", type="pil", format="png", height=160,
+            corrupted = gr.Image(label="start (the region filled)", type="pil", format="png", height=160,
                                  elem_classes="pixelated", interactive=False)
             out, twin_out, probs, plot = result_panel("inpaint")
 
     @friendly
-    def run(value, model_name, label_name, eps_v, steps_v, step_v, lam_v, compare_v, progress=gr.Progress()):
+    def run(value, model_name, label_name, fill_v, masked_v, eps_v, steps_v, step_v, lam_v, compare_v, progress=gr.Progress()):
         n_steps = check_steps(steps_v)
         m0 = store.get(model_name)
         image, mask = editor_input(m0, value)
@@ -39,14 +43,14 @@ def build(store, examples=()):
 
         def one(m, cb):
             return inpaint(m, image.to(m.device), mask.to(m.device), label=y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
-                           step_size=step_v, lam=lam_v)
+                           step_size=step_v, lam=lam_v, fill=fill_v, masked=bool(masked_v))
 
         results = run_pair(store, model_name, compare_v, one, n_steps, progress)
         main, twin, frame = outputs_of(results)
         first = next(iter(results.values()))
         return pil(first.extras["corrupted"]), main, twin, probs_label(m0, first), frame
 
-    go.click(run, [editor, model, label, eps, steps, step_size, lam, compare], [corrupted, out, twin_out, probs, plot],
+    go.click(run, [editor, model, label, fill, masked, eps, steps, step_size, lam, compare], [corrupted, out, twin_out, probs, plot],
              api_name="inpaint")
     model.change(on_model_change(store, "inpaint", with_predict=True, lam=True), model, [label, eps, steps, step_size, lam],
                  api_visibility="private")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..imageio import to_tensor
-from ..tasks import downsample, super_resolve, upsample
+from ..tasks import downsample, super_resolve
 from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, loss_plot, model_dropdown,
                      need_image, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label,
                      result_images, run_pair)
@@ -23,7 +23,8 @@ def build(store, examples=()):
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
             factor = gr.Radio([2, 4, 8], value=cfg.factor, label="factor")
-            init = gr.Radio(["nearest", "bicubic"], value="nearest", label="initialisation")
+            init = gr.Radio(["nearest", "bicubic"], value=cfg.upsample, label="initialisation")
+            consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result downsamples back to the input)")
             low_given = gr.Checkbox(value=False, label="my image is already low resolution")
             eps, steps, step_size = pgd_sliders(cfg)
             compare = compare_box()
@@ -40,7 +41,8 @@ def build(store, examples=()):
             plot = loss_plot()
 
     @friendly
-    def run(path, model_name, label_name, k, init_v, low_v, eps_v, steps_v, step_v, compare_v, progress=gr.Progress()):
+    def run(path, model_name, label_name, k, init_v, consistent_v, low_v, eps_v, steps_v, step_v, compare_v,
+            progress=gr.Progress()):
         n_steps = check_steps(steps_v)
         m0 = store.get(model_name)
         k = int(k)
@@ -55,19 +57,20 @@ def build(store, examples=()):
         y = optional_label(m0, label_name)
         results = run_pair(store, model_name, compare_v,
                            lambda m, cb: super_resolve(m, low.to(m.device), factor=k, label=y, init=init_v,
-                                                       ground_truth=truth, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
-                                                       step_size=step_v), n_steps, progress)
+                                                       consistent=bool(consistent_v), ground_truth=truth, callback=cb,
+                                                       bf16=BF16, eps=eps_v, steps=n_steps, step_size=step_v),
+                           n_steps, progress)
         main, twin, frame = outputs_of(results)
         first = next(iter(results.values()))
         text = ""
         if truth is not None:
-            lines = [f"| {init_v} upsampling | {float(first.extras['psnr_init'][0]):.2f} dB | {float(first.extras['ssim_init'][0]):.3f} |"]
+            start = f"{init_v} upsampling" + (" + block-mean projection" if consistent_v else "")
+            lines = [f"| {start} | {float(first.extras['psnr_init'][0]):.2f} dB | {float(first.extras['ssim_init'][0]):.3f} |"]
             lines += [f"| {n} | {float(r.extras['psnr'][0]):.2f} dB | {float(r.extras['ssim'][0]):.3f} |" for n, r in results.items()]
             text = "| against your image | PSNR | SSIM |\n|---|---:|---:|\n" + "\n".join(lines)
-        up = upsample(low, k, init_v)
-        return pil(low), pil(up), main, twin, text, probs_label(m0, first), frame
+        return pil(low), pil(first.extras["upsampled"]), main, twin, text, probs_label(m0, first), frame
 
-    go.click(run, [image, model, label, factor, init, low_given, eps, steps, step_size, compare],
+    go.click(run, [image, model, label, factor, init, consistent, low_given, eps, steps, step_size, compare],
              [low_img, init_img, out, twin_out, scores, probs, plot], api_name="super_resolve")
     model.change(on_model_change(store, "super_resolve", with_predict=True), model, [label, eps, steps, step_size],
                  api_visibility="private")

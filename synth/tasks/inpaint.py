@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
+from ..constraints import Masked, ball
 from ..imageio import to_mask
 from ..objectives import class_score, masked_distance
 from ..pgd import PGDResult
@@ -30,13 +32,47 @@ def corrupt(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return image * keep + mean * mask
 
 
+FILLS = ("mean", "harmonic")
+
+
+@torch.no_grad()
+def harmonic_fill(image: torch.Tensor, mask: torch.Tensor, tol: float = 1e-4, max_iterations: int = 5000) -> torch.Tensor:
+    """Fill the masked region with the smooth (harmonic) interpolation of its border.
+
+    Solves Laplace's equation inside the mask with the known pixels as boundary values
+    (Jacobi iterations from the mean fill, stopped when no pixel moves by more than ``tol``),
+    the classical diffusion fill behind PDE inpainting methods such as OpenCV's.
+
+    Args:
+        image: (N, C, H, W) in [0, 1]; masked pixels are ignored.
+        mask: (N or 1, 1, H, W) in {0, 1}; 1 = pixels to fill.
+
+    Returns:
+        (N, C, H, W) in [0, 1], equal to ``image`` outside the mask.
+    """
+    x = corrupt(image, mask)
+    m = mask.to(x).expand(len(x), 1, *x.shape[-2:])
+    c = x.shape[1]
+    kernel = torch.tensor([[0, 0.25, 0], [0.25, 0, 0.25], [0, 0.25, 0]], dtype=x.dtype, device=x.device)
+    kernel = kernel.view(1, 1, 3, 3).repeat(c, 1, 1, 1)
+    for i in range(max_iterations):
+        avg = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=c)
+        new = torch.where(m > 0, avg, x)
+        if i % 50 == 0 and (new - x).abs().max() < tol:
+            return new
+        x = new
+    return x
+
+
 def inpaint(model, image, mask, *, label=None, preset=None, generator=None, callback=None, bf16=False,
             **overrides) -> PGDResult:
     """Fill the masked region so the image looks like its class.
 
     ``x_I = argmin_x' L(x', y) + lam * ||(x - x') * (1 - m)||`` (eq. 3; the notebook preset
     uses the mean squared difference), inside an L2 ball around the corrupted image,
-    whose masked pixels are first set to the per-channel mean.
+    whose masked pixels are first set to the per-channel mean (the paper's presets).
+    The ``synth.*`` presets start from the harmonic fill instead and let only the masked
+    pixels move (``masked``), so the known pixels are kept exactly.
 
     Args:
         model: a ``RobustClassifier``.
@@ -46,7 +82,7 @@ def inpaint(model, image, mask, *, label=None, preset=None, generator=None, call
         preset, generator, callback, bf16, **overrides: as in ``generate``.
 
     Returns:
-        PGDResult; ``extras["corrupted"]`` the mean-filled input, ``extras["label"]``.
+        PGDResult; ``extras["corrupted"]`` the filled start, ``extras["label"]``.
 
     Raises:
         ValueError: an empty or full mask, or mismatched sizes.
@@ -63,10 +99,12 @@ def inpaint(model, image, mask, *, label=None, preset=None, generator=None, call
     if (area == 0).any() or (area == 1).any():
         raise ValueError("the mask must cover part of the image: it is empty or covers everything")
     cfg = config("inpaint", model, preset, overrides)
-    x_corrupt = corrupt(x, m)
+    x_corrupt = harmonic_fill(x, m) if cfg.fill == "harmonic" else corrupt(x, m)
     y = predict_labels(model, x_corrupt) if label is None else model.labels(label, len(x))
-    penalty = masked_distance(x_corrupt, keep=1 - m, mean_squared=cfg.penalty == "mean_squared")
-    res = run(model, x_corrupt, class_score(y) - (cfg.lam or 0.0) * penalty, cfg, generator=generator,
-              callback=callback, bf16=bf16)
+    objective = class_score(y)
+    if cfg.lam:
+        objective = objective - cfg.lam * masked_distance(x_corrupt, keep=1 - m, mean_squared=cfg.penalty == "mean_squared")
+    constraint = Masked(ball(cfg.norm, cfg.eps), m) if cfg.masked else None
+    res = run(model, x_corrupt, objective, cfg, constraint=constraint, generator=generator, callback=callback, bf16=bf16)
     res.extras.update(corrupted=x_corrupt, mask=m, label=y, config=cfg)
     return res

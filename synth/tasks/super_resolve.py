@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..constraints import BlockMeanConsistent, ball
 from ..metrics import psnr, ssim
 from ..objectives import class_score
 from ..pgd import PGDResult
@@ -27,19 +28,24 @@ def upsample(x: torch.Tensor, factor: int, init: str = "nearest") -> torch.Tenso
     return F.interpolate(x, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)
 
 
-def super_resolve(model, low_res, *, factor=None, label=None, init="nearest", ground_truth=None, preset=None,
+def super_resolve(model, low_res, *, factor=None, label=None, init=None, consistent=None, ground_truth=None, preset=None,
                   generator=None, callback=None, bf16=False, **overrides) -> PGDResult:
     """Upsample by ``factor`` and add the class's features with targeted PGD.
 
     ``x_H = argmin_{||x' - up(x_L)|| < eps} L(x', y)`` (eq. 4), ``up`` nearest neighbour
-    (paper) or bicubic.
+    (paper) or bicubic. With ``consistent`` the start and every iterate are projected onto
+    the images whose k x k block means equal ``x_L`` (so the result always downsamples back
+    to the input; for a bicubic start this is one back-projection step), and PGD only adds
+    what the downsampling cannot see.
 
     Args:
         model: a ``RobustClassifier``.
         low_res: (N, 3, H/k, W/k) in [0, 1] or PIL image(s) of that size.
         factor: k (default: the preset's); H/k * k must equal the model's input size.
         label: class(es); default: the model's prediction on the upsampled image.
-        init: ``nearest`` or ``bicubic``.
+        init: ``nearest`` or ``bicubic`` (default: the preset's ``upsample``; the paper's
+            presets use nearest, the ``synth.*`` ones bicubic).
+        consistent: keep block means equal to ``low_res`` (default: the preset's).
         ground_truth: (N, 3, H, W) high-resolution originals; fills ``extras`` with PSNR and
             SSIM of the result and of the initialisation.
         preset, generator, callback, bf16, **overrides: as in ``generate``.
@@ -48,7 +54,7 @@ def super_resolve(model, low_res, *, factor=None, label=None, init="nearest", gr
         >>> res = synth.super_resolve(model, synth.downsample(x, 4), ground_truth=x)
         >>> res.extras["psnr"].mean()
     """
-    cfg = config("super_resolve", model, preset, {**overrides, "factor": factor})
+    cfg = config("super_resolve", model, preset, {**overrides, "factor": factor, "upsample": init, "consistent": consistent})
     k = cfg.factor
     h, w = model.input_size
     if h % k or w % k:
@@ -56,9 +62,12 @@ def super_resolve(model, low_res, *, factor=None, label=None, init="nearest", gr
     x_low = to_tensor(low_res, (h // k, w // k) if not isinstance(low_res, torch.Tensor) else None).to(model.device)
     if tuple(x_low.shape[-2:]) != (h // k, w // k):
         raise ValueError(f"low-resolution images must be {h // k}x{w // k} for factor {k}, got {tuple(x_low.shape[-2:])}")
-    x_up = upsample(x_low, k, init)
+    x_up = upsample(x_low, k, cfg.upsample)
+    constraint = BlockMeanConsistent(ball(cfg.norm, cfg.eps), x_low, k) if cfg.consistent else None
+    if constraint is not None:
+        x_up = constraint.consistent(x_up)
     y = predict_labels(model, x_up) if label is None else model.labels(label, len(x_up))
-    res = run(model, x_up, class_score(y), cfg, generator=generator, callback=callback, bf16=bf16)
+    res = run(model, x_up, class_score(y), cfg, constraint=constraint, generator=generator, callback=callback, bf16=bf16)
     res.extras.update(upsampled=x_up, label=y, config=cfg)
     if ground_truth is not None:
         gt = to_tensor(ground_truth, model.input_size).to(model.device)

@@ -76,9 +76,9 @@ def _calls(store, files):
     cls = m.classes[1]
     return {
         "generate": (store.default, cls, "uniform", 2.0, STEPS, 0.5, 0, False),
-        "inpaint": (_editor(files), store.default, "(predicted by the model)", 2.0, STEPS, 0.1, 10.0, False),
+        "inpaint": (_editor(files), store.default, "(predicted by the model)", "harmonic", True, 2.0, STEPS, 0.1, 0.0, False),
         "translate": (handle_file(str(files / "photo.png")), store.default, cls, 2.0, STEPS, 0.5, False),
-        "super_resolve": (handle_file(str(files / "photo.png")), store.default, "(predicted by the model)", 4, "bicubic",
+        "super_resolve": (handle_file(str(files / "photo.png")), store.default, "(predicted by the model)", 4, "bicubic", True,
                           False, 1.0, STEPS, 0.2, False),
         "sketch_to_image": ({"background": None, "layers": [], "composite": handle_file(str(files / "photo.png"))},
                             store.default, cls, 2.0, STEPS, 0.2, False),

@@ -46,11 +46,11 @@ def test_generate_uniform_and_bad_class(model):
         synth.generate(model, "b", seeds="uniform", preset="synth.generate.cifar10", iterations=3)
 
 
-def test_inpaint_keeps_outside(model, x):
+def test_inpaint_paper_objective_keeps_outside(model, x):
     mask = synth.random_patch_mask(2, (16, 16), 6, torch.Generator().manual_seed(0))
-    res = synth.inpaint(model, x, mask, preset="synth.inpaint.cifar10", **FAST)
+    res = synth.inpaint(model, x, mask, preset="synth.inpaint.cifar10_paper", **FAST)
     corrupted = res.extras["corrupted"]
-    # the patch starts at the per-channel mean of the known pixels
+    # the paper's start: the patch at the per-channel mean of the known pixels
     keep = 1 - mask
     mean = (x * keep).sum((2, 3)) / keep.sum((2, 3))
     inside = (corrupted * mask).sum((2, 3)) / mask.sum((2, 3))
@@ -62,6 +62,28 @@ def test_inpaint_keeps_outside(model, x):
         synth.inpaint(model, x, torch.zeros(1, 1, 16, 16), **FAST)
     with pytest.raises(ValueError, match="covers everything"):
         synth.inpaint(model, x, torch.ones(1, 1, 16, 16), **FAST)
+    with pytest.raises(ValueError, match="fill must be"):
+        synth.inpaint(model, x, mask, fill="telea", **FAST)
+
+
+def test_inpaint_default_moves_only_the_mask(model, x):
+    mask = synth.random_patch_mask(2, (16, 16), 6, torch.Generator().manual_seed(1))
+    res = synth.inpaint(model, x, mask, preset="synth.inpaint.cifar10", eps=2.0, **FAST)
+    keep = 1 - mask
+    assert torch.equal(res.x * keep, x * keep)  # known pixels exactly kept
+    assert torch.equal(res.extras["corrupted"], synth.harmonic_fill(x, mask))
+    assert ((res.x - res.extras["corrupted"]) * mask).abs().sum() > 0  # PGD moved the patch
+    assert (l2_norm(res.x - res.extras["corrupted"]) <= 2.0 + 1e-4).all()
+
+
+def test_harmonic_fill_is_smooth_and_exact_on_linear_images():
+    # a linear ramp is harmonic: the fill must reproduce it inside any hole
+    ramp = torch.linspace(0, 1, 16).view(1, 1, 1, 16).expand(1, 3, 16, 16).clone()
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:12, 5:11] = 1
+    filled = synth.harmonic_fill(ramp, mask, tol=1e-7)
+    assert (filled - ramp).abs().max() < 1e-3
+    assert torch.equal(filled * (1 - mask), ramp * (1 - mask))
 
 
 def test_translate_and_attack_grid(model, x):
@@ -75,14 +97,23 @@ def test_translate_and_attack_grid(model, x):
 def test_super_resolve(model, x):
     low = synth.downsample(x, 4)
     for init in ("nearest", "bicubic"):
-        res = synth.super_resolve(model, low, init=init, ground_truth=x, preset="synth.super_resolve.cifar10", **FAST)
-        assert res.x.shape == x.shape
-        assert (l2_norm(res.x - res.extras["upsampled"]) <= res.extras["config"].eps + 1e-4).all()
-        assert res.extras["psnr"].shape == (2,) and res.extras["ssim"].shape == (2,)
+        for consistent in (False, True):
+            res = synth.super_resolve(model, low, init=init, consistent=consistent, ground_truth=x,
+                                      preset="synth.super_resolve.cifar10", eps=1.0, **FAST)
+            assert res.x.shape == x.shape
+            assert (l2_norm(res.x - res.extras["upsampled"]) <= 1.0 + 1e-4).all()
+            assert res.extras["psnr"].shape == (2,) and res.extras["ssim"].shape == (2,)
+            moved = (res.x - res.extras["upsampled"]).abs().max()
+            assert moved > 1e-3
+            if consistent:  # the result downsamples back to the input
+                assert (synth.downsample(res.x, 4) - low).abs().max() < 2e-3
+                assert (synth.downsample(res.extras["upsampled"], 4) - low).abs().max() < 2e-3
     with pytest.raises(ValueError, match="low-resolution"):
         synth.super_resolve(model, x[..., :3, :3], preset="synth.super_resolve.cifar10", **FAST)
     with pytest.raises(ValueError, match="divide"):
         synth.super_resolve(model, low, factor=3, preset="synth.super_resolve.cifar10", **FAST)
+    with pytest.raises(ValueError, match="upsample must be"):
+        synth.super_resolve(model, low, init="lanczos", **FAST)
 
 
 def test_sketch_any_size(model):
