@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -26,10 +27,11 @@ def report(name: str, data: dict, markdown: str) -> None:
     readme = ROOT / "README.md"
     text = readme.read_text()
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    block = f"{start}\n{markdown.strip()}\n\n_Measured {data['measured']} on {data['machine']} by `python bench/{name}.py`._\n{end}"
+    script = " ".join(["bench/" + Path(sys.argv[0]).name, *sys.argv[1:]])
+    block = f"{start}\n{markdown.strip()}\n\n_Measured {data['measured']} on {data['machine']} by `python {script}`._\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
-        text += "\n" + block + "\n"
+        raise KeyError(f"README.md has no {start} ... {end} section: add the markers where the table belongs")
     readme.write_text(text)
     print(markdown)

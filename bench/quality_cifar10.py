@@ -82,20 +82,22 @@ SR_SETTINGS = {  # row label -> super_resolve options (the preset's eps, steps a
 }
 
 
-def super_resolution(robust, test, n, batch, factor=4):
+def super_resolution(robust, test, n, batch, factor=4, settings=tuple(SR_SETTINGS)):
     """PSNR/SSIM of x``factor`` super-resolution against nearest, bicubic and bicubic +
-    back-projection (the default's start, without the classifier), for each ``SR_SETTINGS`` row."""
+    back-projection (the default's start, without the classifier), for the ``SR_SETTINGS``
+    rows named in ``settings`` (the first must start from nearest, the last be the default)."""
     x = test.float(slice(0, n))
     low = synth.downsample(x, factor)
     results = {}
-    for label, options in SR_SETTINGS.items():
+    for label in settings:
+        options = SR_SETTINGS[label]
         rows = []
         for i in tqdm(range(0, n, batch), desc=label, leave=False, mininterval=10):
             e = synth.super_resolve(robust, low[i:i + batch], factor=factor, ground_truth=x[i:i + batch], **options).extras
             rows.append(torch.stack([e["psnr"], e["ssim"], e["psnr_init"], e["ssim_init"]], 1).cpu())
         mean = torch.cat(rows).mean(0).tolist()
         results[label] = {"options": options, "psnr": mean[0], "ssim": mean[1], "psnr_init": mean[2], "ssim_init": mean[3]}
-    nearest, back = results[list(SR_SETTINGS)[0]], results[list(SR_SETTINGS)[-1]]
+    nearest, back = results[settings[0]], results[settings[-1]]
     bicubic = synth.upsample(low, factor, "bicubic")
     results["bicubic upsampling"] = {"psnr": float(metrics.psnr(bicubic, x).mean()), "ssim": float(metrics.ssim(bicubic, x).mean())}
     results["nearest-neighbour upsampling"] = {"psnr": nearest["psnr_init"], "ssim": nearest["ssim_init"]}
@@ -104,7 +106,7 @@ def super_resolution(robust, test, n, batch, factor=4):
     cfg = synth.presets.resolve(name)
     side = robust.input_size[0]
     base = results["bicubic upsampling"]["psnr"]
-    order = ["nearest-neighbour upsampling", "bicubic upsampling", "bicubic + back-projection (no classifier)", *SR_SETTINGS]
+    order = ["nearest-neighbour upsampling", "bicubic upsampling", "bicubic + back-projection (no classifier)", *settings]
     table = "".join(f"| {k} | {results[k]['psnr']:.2f} | {results[k]['psnr'] - base:+.2f} | {results[k]['ssim']:.3f} |\n"
                     for k in order)
     md = (f"Super-resolution x{factor} ({side // factor} -> {side} px, block-mean downsampling), {n} test images, "
@@ -132,9 +134,10 @@ def patch_psnr(x, ref, mask):
     return 10 * torch.log10(1 / se.clamp_min(1e-12))
 
 
-def inpainting(robust, standard, test, n, batch, patch=10):
+def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
     """Patch PSNR and standard-classifier accuracy of the default inpainting preset, the paper's
-    objective, the fills alone, and OpenCV Telea, on random ``patch`` x ``patch`` holes."""
+    objective (unless ``with_paper`` is False), the fills alone, and OpenCV Telea, on random
+    ``patch`` x ``patch`` holes."""
     x, y = test.float(slice(0, n)), test.labels[:n]
     mask = synth.random_patch_mask(n, robust.input_size, patch, torch.Generator().manual_seed(0))
     default = synth.presets.default_for("inpaint", robust)
@@ -148,17 +151,18 @@ def inpainting(robust, standard, test, n, batch, patch=10):
     rows = {"mean fill (the paper's start)": corrupted,
             "harmonic fill (the default's start, no classifier)": synth.harmonic_fill(x, mask),
             "OpenCV Telea": telea(corrupted, mask),
-            f"robust PGD, the paper's eq. 3 (`{paper}`)": ours(paper),
             f"robust PGD, default (`{default}`)": ours(default)}
+    if with_paper:
+        rows[f"robust PGD, the paper's eq. 3 (`{paper}`)"] = ours(paper)
     res = {k: {"psnr_patch": float(patch_psnr(v, x, mask).mean()), "acc": metrics.agreement(standard, v, y)}
            for k, v in rows.items()}
     res["uncorrupted"] = {"acc": metrics.agreement(standard, x, y)}
     cfg, cfg_paper = synth.presets.resolve(default), synth.presets.resolve(paper)
     table = "".join(f"| {k} | {v['psnr_patch']:.2f} | {100 * v['acc']:.1f}% |\n" for k, v in res.items() if "psnr_patch" in v)
     md = (f"Inpainting a random {patch}x{patch} patch, {n} test images, `{robust.name}`, label predicted by the model. "
-          f"Default: harmonic fill, then PGD on the patch only (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}); "
-          f"paper: mean fill, whole image moves with a mean-squared penalty (eps {cfg_paper.eps:g}, {cfg_paper.steps} steps, "
-          f"lambda {cfg_paper.lam:g}). Accuracy = `{standard.name}` on the result vs the true label.\n\n"
+          f"Default: harmonic fill, then PGD on the patch only (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}). "
+          + (f"Paper: mean fill, whole image moves with a mean-squared penalty (eps {cfg_paper.eps:g}, {cfg_paper.steps} steps, "
+             f"lambda {cfg_paper.lam:g}). " if with_paper else "") + f"Accuracy = `{standard.name}` on the result vs the true label.\n\n"
           "| method | PSNR on the patch (dB) | standard classifier accuracy |\n|---|---:|---:|\n" + table +
           f"| uncorrupted | - | {100 * res['uncorrupted']['acc']:.1f}% |")
     return res, md
