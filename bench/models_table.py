@@ -22,7 +22,7 @@ def main():
         if "arch" not in card:  # a generator
             t = card["training"]
             rows.append(f"| `{card['name']}` | {card['kind']} (latent {card['latent']}, width {card['width']}) | {card['dataset']} | - | "
-                        f"{t['epochs']} epochs, {t['wall_minutes']} min on {t['device']} | - | - | {size:.1f} MB |")
+                        f"{t['epochs']} epochs, {t['wall_minutes']} min on {t['device']} | - | - | - | {size:.1f} MB |")
             continue
         t, m = card["training"], card["metrics"]
         robust = f"L2 eps {card['robust']['eps']}" if card.get("robust") else "standard"
@@ -31,11 +31,13 @@ def main():
             f"; attack {atk['steps']} steps of {atk['step_size']:.3g}" if atk else "")
         ev = m.get("attack")
         rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
-        rows.append(f"| `{card['name']}` | {card['arch']} width {card['width']} | {card['dataset']} {card['input_size'][0]} px | "
-                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {size:.1f} MB |")
-    md = ("Accuracies on the full test split (Imagenette: val) measured at the end of training, as recorded in each card.\n\n"
-          "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. | size |\n"
-          "|---|---|---|---|---|---:|---:|---:|\n" + "\n".join(rows))
+        arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else "")
+        rows.append(f"| `{card['name']}` | {arch} | {card['dataset']} {card['input_size'][0]} px | "
+                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {m['test_images']:,} | {size:.1f} MB |")
+    md = ("Accuracies on the test split (Imagenette: val; *test images* says when a run measured a fixed random subset) at "
+          "the end of training, as recorded in each card.\n\n"
+          "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. | test images | size |\n"
+          "|---|---|---|---|---|---:|---:|---:|---:|\n" + "\n".join(rows))
     report("models", {"cards": {k: {kk: v.get(kk) for kk in ("metrics", "robust")} for k, v in cards.items()}}, md)
 
 

@@ -19,11 +19,13 @@ def test_subset():
     return data.cifar10("test").subset(2000, seed=123)
 
 
-@pytest.mark.parametrize("name", ["cifar10-l2", "cifar10-standard"])
+@pytest.mark.parametrize("name", ["cifar10-l2", "cifar10-standard", "cifar10-vgg13-l2", "cifar10-mobilenetv2-l2"])
 def test_clean_accuracy_matches_card(name, test_subset):
     model = bundled_or_skip(name)
     clean, _ = evaluate(model, test_subset.images, test_subset.labels, 32, "l2", 0.0, 0)
-    assert abs(clean - model.card["metrics"]["clean_acc"]) <= 2.0
+    # cards measured on a subset of the test split carry its sampling error too
+    tolerance = 2.0 if model.card["metrics"]["test_images"] == 10000 else 3.0
+    assert abs(clean - model.card["metrics"]["clean_acc"]) <= tolerance
 
 
 @pytest.mark.parametrize("name,archive,n", [("imagenette-l2", "imagenette2-160.tar", 600),
