@@ -98,8 +98,14 @@ class RobustClassifier(nn.Module):
                 h.remove()
 
     def layer_names(self) -> list[str]:
-        """Names usable in ``outputs(layers=...)``: the network's top-level stages."""
-        return [n for n, _ in self.net.named_children() if n != "fc"] or [n for n, _ in self.net.named_modules() if n]
+        """Names usable in ``outputs(layers=...)``: the network's top-level stages (inside a
+        single wrapped network, e.g. a torchvision ResNet, its stages: ``net.layer1`` ...)."""
+        children = [(n, m) for n, m in self.net.named_children() if n != "fc"]
+        if len(children) == 1:
+            prefix, inner = children[0]
+            children = [(f"{prefix}.{n}", m) for n, m in inner.named_children()]
+        names = [n for n, m in children if not isinstance(m, torch.nn.Identity) and n.split(".")[-1] not in ("fc", "avgpool")]
+        return names or [n for n, _ in self.net.named_modules() if n]
 
     def class_index(self, label) -> int:
         """A class name (case-insensitive) or index -> index.

@@ -21,3 +21,15 @@ def test_shapes_and_straight_through(arch, size):
 def test_unknown_arch():
     with pytest.raises(ValueError, match="unknown architecture"):
         build("resnet1000", 10)
+
+
+@pytest.mark.parametrize("arch,size,expect", [("resnet18", 64, "net.layer4"), ("resnet18_cifar", 32, "layer4"),
+                                              ("mobilenet_v2", 64, "net.features")])
+def test_layer_names_capture_real_feature_maps(arch, size, expect):
+    """Every listed stage is reached by the forward pass (torchvision nets are wrapped in ``net``)."""
+    from synth.model import RobustClassifier
+    model = RobustClassifier(build(arch, 3), (0.5,) * 3, (0.25,) * 3, ["a", "b", "c"], (size, size), "test", None)
+    names = model.layer_names()
+    assert expect in names
+    out = model.outputs(torch.rand(1, 3, size, size), names)
+    assert set(out.features) == set(names)

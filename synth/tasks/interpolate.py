@@ -38,7 +38,7 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     if frac.dim() != 1 or len(frac) == 0 or (frac < 0).any() or (frac > 1).any():
         raise ValueError("fractions must be values in [0, 1]")
     cfg = config("interpolate", model, preset, overrides)
-    stages = [n for n in model.layer_names() if n.startswith("layer")] or model.layer_names()
+    stages = [n for n in model.layer_names() if n.split(".")[-1].startswith("layer")] or model.layer_names()
     layers = tuple(layers) if layers is not None else tuple(stages[-3:]) + ("rep",)
     with torch.no_grad():
         out = model.outputs(xt, [n for n in layers if n != "rep"])
