@@ -16,7 +16,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -119,21 +118,6 @@ def super_resolution(robust, test, n, batch, factor=4, settings=tuple(SR_SETTING
     return results, md
 
 
-def telea(x, mask):
-    import cv2
-    out = []
-    for img, m in zip(x, mask):
-        arr = (img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        mm = (m[0].numpy() > 0.5).astype(np.uint8)
-        out.append(torch.from_numpy(cv2.inpaint(arr, mm, 3, cv2.INPAINT_TELEA)).permute(2, 0, 1).float() / 255)
-    return torch.stack(out)
-
-
-def patch_psnr(x, ref, mask):
-    se = ((x - ref) ** 2 * mask).flatten(1).sum(1) / (mask.flatten(1).sum(1) * 3)
-    return 10 * torch.log10(1 / se.clamp_min(1e-12))
-
-
 def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
     """Patch PSNR and standard-classifier accuracy of the default inpainting preset, the paper's
     objective (unless ``with_paper`` is False), the fills alone, and OpenCV Telea, on random
@@ -150,11 +134,11 @@ def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
     corrupted = synth.corrupt(x, mask)
     rows = {"mean fill (the paper's start)": corrupted,
             "harmonic fill (the default's start, no classifier)": synth.harmonic_fill(x, mask),
-            "OpenCV Telea": telea(corrupted, mask),
+            "OpenCV Telea": synth.telea_fill(corrupted, mask),
             f"robust PGD, default (`{default}`)": ours(default)}
     if with_paper:
         rows[f"robust PGD, the paper's eq. 3 (`{paper}`)"] = ours(paper)
-    res = {k: {"psnr_patch": float(patch_psnr(v, x, mask).mean()), "acc": metrics.agreement(standard, v, y)}
+    res = {k: {"psnr_patch": float(metrics.psnr(v, x, mask).mean()), "acc": metrics.agreement(standard, v, y)}
            for k, v in rows.items()}
     res["uncorrupted"] = {"acc": metrics.agreement(standard, x, y)}
     cfg, cfg_paper = synth.presets.resolve(default), synth.presets.resolve(paper)

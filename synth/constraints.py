@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import torch
+import torch.nn.functional as F
 
 _TINY = 1e-12  # guards the division of an all-zero gradient (e.g. a saturated class score)
 
@@ -155,14 +156,14 @@ class BlockMeanConsistent:
 
     def _block_mean_up(self, v):
         k = self.factor
-        return torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(v, k), scale_factor=k, mode="nearest")
+        return F.interpolate(F.avg_pool2d(v, k), scale_factor=k, mode="nearest")
 
     def direction(self, grad):
         return self.constraint.direction(grad - self._block_mean_up(grad))
 
     def consistent(self, x: torch.Tensor) -> torch.Tensor:
         """Project (N, C, H, W) images onto ``avg_pool(x, k) == low_res`` within [0, 1]."""
-        low_up = torch.nn.functional.interpolate(self.low_res.to(x), scale_factor=self.factor, mode="nearest")
+        low_up = F.interpolate(self.low_res.to(x), scale_factor=self.factor, mode="nearest")
         for _ in range(self.iterations):
             x = (x - self._block_mean_up(x) + low_up).clamp(0, 1)
         return x

@@ -10,10 +10,15 @@ from __future__ import annotations
 import torch
 
 
-def psnr(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """(N,) PSNR in dB of images in [0, 1] against references."""
-    from torchmetrics.functional.image import peak_signal_noise_ratio
-    return peak_signal_noise_ratio(x.float(), ref.float(), data_range=1.0, reduction="none", dim=(1, 2, 3))
+def psnr(x: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(N,) PSNR in dB of images in [0, 1] against references; with ``mask`` ((N or 1, 1, H, W)
+    in {0, 1}) only over the masked pixels (e.g. an inpainted patch)."""
+    if mask is None:
+        from torchmetrics.functional.image import peak_signal_noise_ratio
+        return peak_signal_noise_ratio(x.float(), ref.float(), data_range=1.0, reduction="none", dim=(1, 2, 3))
+    m = mask.to(x.device, torch.float32).expand(len(x), 1, *x.shape[-2:])
+    se = ((x.float() - ref.float()) ** 2 * m).flatten(1).sum(1) / (m.flatten(1).sum(1) * x.shape[1]).clamp_min(1)
+    return 10 * torch.log10(1 / se.clamp_min(1e-12))
 
 
 def ssim(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:

@@ -164,6 +164,8 @@ def resolve(preset: str | PGDConfig, **overrides) -> PGDConfig:
 
 
 MAX_STEPS = 10_000
+FILLS = ("mean", "harmonic")          # inpainting starts
+UPSAMPLINGS = ("nearest", "bicubic")  # super-resolution starts
 
 
 def validate(cfg: PGDConfig) -> None:
@@ -180,10 +182,10 @@ def validate(cfg: PGDConfig) -> None:
         raise ValueError(f"lam must be >= 0, not {cfg.lam}")
     if cfg.max_prob is not None and not 0 < cfg.max_prob <= 1:
         raise ValueError(f"max_prob must be in (0, 1], not {cfg.max_prob}")
-    if cfg.fill not in ("mean", "harmonic"):
-        raise ValueError(f"fill must be 'mean' or 'harmonic', not {cfg.fill!r}")
-    if cfg.upsample not in ("nearest", "bicubic"):
-        raise ValueError(f"upsample must be 'nearest' or 'bicubic', not {cfg.upsample!r}")
+    if cfg.fill not in FILLS:
+        raise ValueError(f"fill must be one of {FILLS}, not {cfg.fill!r}")
+    if cfg.upsample not in UPSAMPLINGS:
+        raise ValueError(f"upsample must be one of {UPSAMPLINGS}, not {cfg.upsample!r}")
     if cfg.factor is not None and not 1 <= cfg.factor <= 16:
         raise ValueError(f"factor must be in 1..16, not {cfg.factor}")
 

@@ -64,6 +64,12 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def load_size(dataset: str, size: int) -> int:
+    """Side the images are loaded at for training and evaluation at ``size``: CIFAR-10 as is
+    (crops come from reflect padding), the others 9/8 larger for random / centre 128 crops."""
+    return size if dataset == "cifar10" else size * 9 // 8
+
+
 def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
     """Random crop to ``size`` (CIFAR: after 4-px reflect padding) and horizontal flip.
 
@@ -123,10 +129,10 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     size = args.size or (32 if args.dataset == "cifar10" else 128)
-    load_size = size if args.dataset == "cifar10" else size * 9 // 8
+    side = load_size(args.dataset, size)
     kw = {"root": args.data_root} if args.data_root else {}
-    train = data.load(args.dataset, "train", load_size, **kw)
-    test = data.load(args.dataset, "test", load_size, **kw)
+    train = data.load(args.dataset, "train", side, **kw)
+    test = data.load(args.dataset, "test", side, **kw)
     if args.limit_train:
         train = train.subset(args.limit_train, args.seed)
     mean, std = NORMALISATION[args.dataset]
@@ -209,7 +215,7 @@ def main(argv=None):
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD nesterov momentum 0.9",
                      "lr_peak": args.lr, "schedule": "one-cycle: linear warm-up 15%, linear decay to 0",
                      "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
-                     "augmentation": "random crop (4-px reflect pad for 32 px, from %d px otherwise) + horizontal flip" % load_size,
+                     "augmentation": "random crop (4-px reflect pad for 32 px, from %d px otherwise) + horizontal flip" % side,
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
                                  "random_start": False, "mode": "eval-mode BN, bf16"} if args.eps > 0 else None),
                      "bf16_autocast": args.bf16, "train_images": len(train), "seed": args.seed,

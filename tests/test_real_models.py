@@ -6,7 +6,7 @@ import torch
 
 import synth
 from synth import data, metrics
-from synth.train import center, evaluate
+from synth.train import center, evaluate, load_size
 
 from .conftest import bundled_or_skip, shared_data_or_skip
 
@@ -36,7 +36,7 @@ def test_128px_models_match_card(name, archive, n):
     model = bundled_or_skip(name)
     shared_data_or_skip(archive)
     size = model.input_size[0]
-    test = data.load(model.dataset, "test", size * 9 // 8)
+    test = data.load(model.dataset, "test", load_size(model.dataset, size))
     if n:
         test = test.subset(n, seed=123)
     clean, _ = evaluate(model, test.images, test.labels, size, "l2", 0.0, 0, batch_size=100)
@@ -46,7 +46,7 @@ def test_128px_models_match_card(name, archive, n):
 def test_horse_to_zebra_translation():
     model = bundled_or_skip("horse2zebra-l2")
     shared_data_or_skip("horse2zebra-160.tar")
-    test = data.load("horse2zebra", "test", 144)
+    test = data.load("horse2zebra", "test", load_size("horse2zebra", model.input_size[0]))
     for src, tgt in ((0, 1), (1, 0)):
         idx = (test.labels == src).nonzero().flatten()[:4]
         x = center(test.float(idx), model.input_size[0])

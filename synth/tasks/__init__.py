@@ -3,12 +3,12 @@ from .attack_grid import attack_grid
 from .boost import assign_labels, boost, comparable_linf_eps, estimate_debias
 from .generate import generate
 from .interpolate import interpolate
-from .inpaint import corrupt, harmonic_fill, inpaint, random_patch_mask
+from .inpaint import corrupt, harmonic_fill, inpaint, random_patch_mask, telea_fill
 from .paint_features import paint_features
 from .sketch_to_image import sketch_to_image
 from .super_resolve import downsample, super_resolve, upsample
 from .translate import translate
 
 __all__ = ["attack_grid", "boost", "estimate_debias", "assign_labels", "comparable_linf_eps", "interpolate",
-           "generate", "inpaint", "corrupt", "harmonic_fill", "random_patch_mask", "paint_features",
+           "generate", "inpaint", "corrupt", "harmonic_fill", "telea_fill", "random_patch_mask", "paint_features",
            "sketch_to_image", "super_resolve", "downsample", "upsample", "translate"]

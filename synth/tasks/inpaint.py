@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ..constraints import Masked, ball
-from ..imageio import to_mask
+from ..imageio import to_mask, to_pil, to_tensor
 from ..objectives import class_score, masked_distance
 from ..pgd import PGDResult
 from ._common import config, images, predict_labels, run
@@ -30,9 +30,6 @@ def corrupt(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     keep = 1 - mask
     mean = (image * keep).sum((2, 3), keepdim=True) / keep.sum((2, 3), keepdim=True).clamp_min(1)
     return image * keep + mean * mask
-
-
-FILLS = ("mean", "harmonic")
 
 
 @torch.no_grad()
@@ -62,6 +59,26 @@ def harmonic_fill(image: torch.Tensor, mask: torch.Tensor, tol: float = 1e-4, ma
             return new
         x = new
     return x
+
+
+def telea_fill(image: torch.Tensor, mask: torch.Tensor, radius: int = 3) -> torch.Tensor:
+    """The classical baseline: OpenCV's Telea inpainting (``cv2.INPAINT_TELEA``) of the masked
+    region, image by image on 8-bit copies.
+
+    Args:
+        image: (N, 3, H, W) in [0, 1]; masked pixels are ignored.
+        mask: (N or 1, 1, H, W) in {0, 1}; 1 = pixels to fill.
+        radius: OpenCV's neighbourhood radius.
+
+    Returns:
+        (N, 3, H, W) float in [0, 1] on ``image``'s device.
+    """
+    import cv2
+    import numpy as np
+    masks = mask.expand(len(image), 1, *image.shape[-2:]).cpu().numpy()
+    filled = [cv2.inpaint(np.asarray(img), (m[0] > 0.5).astype(np.uint8), radius, cv2.INPAINT_TELEA)
+              for img, m in zip(to_pil(image), masks)]
+    return to_tensor(filled).to(image.device)
 
 
 def inpaint(model, image, mask, *, label=None, preset=None, generator=None, callback=None, bf16=False,

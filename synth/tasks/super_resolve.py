@@ -11,7 +11,7 @@ from ..pgd import PGDResult
 from ._common import config, predict_labels, run
 from ..imageio import to_tensor
 
-INITS = ("nearest", "bicubic")
+from ..presets import UPSAMPLINGS
 
 
 def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
@@ -21,8 +21,8 @@ def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
 
 def upsample(x: torch.Tensor, factor: int, init: str = "nearest") -> torch.Tensor:
     """Nearest-neighbour (the paper) or bicubic (its suggestion) upsampling, clamped to [0, 1]."""
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, not {init!r}")
+    if init not in UPSAMPLINGS:
+        raise ValueError(f"init must be one of {UPSAMPLINGS}, not {init!r}")
     if init == "nearest":
         return F.interpolate(x, scale_factor=factor, mode="nearest")
     return F.interpolate(x, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)

@@ -86,6 +86,16 @@ def test_harmonic_fill_is_smooth_and_exact_on_linear_images():
     assert torch.equal(filled * (1 - mask), ramp * (1 - mask))
 
 
+def test_telea_fill_changes_only_the_hole(x):
+    mask = synth.random_patch_mask(2, (16, 16), 6, torch.Generator().manual_seed(2))
+    filled = synth.telea_fill(synth.corrupt(x, mask), mask)
+    keep = 1 - mask
+    assert filled.shape == x.shape and filled.min() >= 0 and filled.max() <= 1
+    # outside the hole only the 8-bit round trip of OpenCV
+    assert ((filled - x).abs() * keep).max() <= 0.5 / 255 + 1e-6
+    assert ((filled - synth.corrupt(x, mask)).abs() * mask).max() > 1e-3
+
+
 def test_translate_and_attack_grid(model, x):
     res = synth.translate(model, x, "d", preset="synth.translate.cifar10", **FAST)
     assert (res.history[-1] > res.history[0]).all()
