@@ -16,7 +16,10 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    from synth.pgd import bf16_is_native
+    cpu = f"{platform.processor() or platform.machine()} ({torch.backends.cpu.get_cpu_capability()}"
+    cpu += ", native bf16)" if bf16_is_native("cpu") else ", no native bf16)"
+    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
 def report(name: str, data: dict, markdown: str) -> None:

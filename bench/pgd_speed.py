@@ -18,6 +18,7 @@ from bench._report import report  # noqa: E402
 
 import synth  # noqa: E402
 from synth.compat import import_robustness, on_device  # noqa: E402
+from synth.pgd import bf16_is_native  # noqa: E402
 
 
 def timed(fn, repeats=3):
@@ -70,7 +71,9 @@ def main():
                            targeted=True, use_best=False)
 
     n = args.batch * args.steps
-    t = {"synth.pgd (fp32)": timed(ours()), "synth.pgd (bf16 autocast)": timed(ours(True)),
+    bf16_label = ("synth.pgd (bf16 autocast)" if bf16_is_native("cpu")
+                  else "synth.pgd (bf16=True; no native bf16 on this CPU, so float32)")
+    t = {"synth.pgd (fp32)": timed(ours()), bf16_label: timed(ours(True)),
          "robustness Attacker (fp32, CPU via synth.compat)": timed(theirs),
          "bare forward+backward, channels_last (fp32)": timed(bare()), "bare forward+backward, NCHW (fp32)": timed(bare(False))}
     ref = t["bare forward+backward, channels_last (fp32)"]

@@ -23,7 +23,7 @@ from .architectures import build
 from .constraints import ball
 from .model import RobustClassifier, Robustness
 from .objectives import class_score
-from .pgd import pgd
+from .pgd import bf16_is_native, pgd
 
 NORMALISATION = {  # per-channel mean and std of each training set
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
@@ -54,13 +54,18 @@ def parse_args(argv=None):
     p.add_argument("--eval-every", type=int, default=5, help="epochs between subset evaluations")
     p.add_argument("--eval-subset", type=int, default=1000)
     p.add_argument("--final-eval-size", type=int, default=None, help="test images for the final evaluation (default: all)")
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bfloat16 autocast for training")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                   help="bfloat16 autocast for training (only where the device has native bf16; "
+                        "emulated bf16 on AVX2-only CPUs is 10x slower)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs-dir", default="runs", help="checkpoints (ignored by git)")
     p.add_argument("--out-dir", default="assets/models")
     p.add_argument("--limit-train", type=int, default=None, help="use only this many training images (tests)")
     p.add_argument("--device", default=None)
+    p.add_argument("--init-from", default=None,
+                   help="start from these weights (a bundled name or a .json card path; same arch and classes): "
+                        "a second training cycle, recorded in the card")
     return p.parse_args(argv)
 
 
@@ -128,6 +133,9 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if args.bf16 and not bf16_is_native(device.type):
+        print(f"no native bfloat16 on this {device.type}: training in float32")
+        args.bf16 = False
     size = args.size or (32 if args.dataset == "cifar10" else 128)
     side = load_size(args.dataset, size)
     kw = {"root": args.data_root} if args.data_root else {}
@@ -140,6 +148,15 @@ def main(argv=None):
     robust = Robustness(args.norm, args.eps) if args.eps > 0 else None
     net = build(args.arch, len(train.classes), args.width)
     model = RobustClassifier(net, mean, std, train.classes, (size, size), args.dataset, robust, args.name)
+    init_card = None
+    if args.init_from:
+        from .registry import load_model
+        init = load_model(args.init_from)
+        init_card = init.card
+        if init_card and (init_card.get("arch"), init_card.get("width", 64)) != (args.arch, args.width):
+            raise ValueError(f"--init-from {args.init_from} is {init_card.get('arch')} width "
+                             f"{init_card.get('width')}, not {args.arch} width {args.width}")
+        model.load_state_dict(init.state_dict())
     model = model.to(device, memory_format=torch.channels_last)
     decay = [p for n, p in model.named_parameters() if p.dim() > 1]
     no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
@@ -192,8 +209,9 @@ def main(argv=None):
             sub = test.subset(min(args.eval_subset, len(test)))
             model.eval()
             entry["clean_acc"], entry["robust_acc"] = evaluate(model, sub.images, sub.labels, size, args.norm,
-                                                               eval_eps, 10, bf16=True, desc="subset eval")
-            entry["eval_note"] = f"{len(sub)} test images, {args.norm} PGD eps {eval_eps} 10 steps bf16"
+                                                               eval_eps, 10, bf16=args.bf16, desc="subset eval")
+            entry["eval_note"] = (f"{len(sub)} test images, {args.norm} PGD eps {eval_eps} 10 steps"
+                                  + (" bf16" if args.bf16 else ""))
         log.append(entry)
         print(json.dumps(entry), flush=True)
         tmp = run_dir / "last.pt.tmp"
@@ -217,11 +235,14 @@ def main(argv=None):
                      "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
                      "augmentation": "random crop (4-px reflect pad for 32 px, from %d px otherwise) + horizontal flip" % side,
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
-                                 "random_start": False, "mode": "eval-mode BN, bf16"} if args.eps > 0 else None),
+                                 "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
+                                if args.eps > 0 else None),
                      "bf16_autocast": args.bf16, "train_images": len(train), "seed": args.seed,
                      "wall_minutes": round(wall / 60, 1),
                      "device": f"{device.type}, {train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
-                     "log": log},
+                     "log": log,
+                     **({"init_from": {"name": init_card.get("name"), "training": init_card.get("training"),
+                                       "metrics": init_card.get("metrics")}} if init_card else {})},
         "metrics": {"test_images": len(final), "clean_acc": round(clean, 2),
                     "robust_acc": None if robust_acc is None else round(robust_acc, 2),
                     "attack": {"norm": args.norm, "eps": eval_eps, "steps": args.eval_steps,

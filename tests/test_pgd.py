@@ -1,9 +1,11 @@
+import importlib
+
 import pytest
 import torch
 
 from synth.constraints import L2Ball, LinfBall, Masked, Unconstrained, l2_norm
 from synth.objectives import class_score, masked_distance
-from synth.pgd import pgd
+from synth.pgd import bf16_is_native, pgd
 
 
 def test_score_rises(tiny, batch):
@@ -85,9 +87,27 @@ def test_no_hooks_left(tiny, batch):
 
 
 def test_bf16_close_to_fp32(tiny, batch):
+    if not bf16_is_native("cpu"):
+        pytest.skip("this CPU has no native bfloat16 (pgd runs float32 here; see test_bf16_falls_back)")
     a = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=3, step_size=0.2)
     b = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=3, step_size=0.2, bf16=True)
     assert (a.x - b.x).abs().max() < 0.1
+    assert not torch.equal(a.x, b.x)  # autocast really ran
+
+
+def test_bf16_falls_back_to_float32_where_emulated(tiny, batch, monkeypatch):
+    """Emulated bf16 is 10-30x slower than float32 on AVX2-only CPUs: pgd must not use it there."""
+    pgd_module = importlib.import_module("synth.pgd")  # the package's ``pgd`` attribute is the function
+    seen = []
+    real_autocast = torch.autocast
+    monkeypatch.setattr(pgd_module.torch, "autocast", lambda *a, **k: seen.append(k) or real_autocast(*a, **k))
+    monkeypatch.setattr(pgd_module, "bf16_is_native", lambda device_type: False)
+    a = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=2, step_size=0.2)
+    b = pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=2, step_size=0.2, bf16=True)
+    assert torch.equal(a.x, b.x) and not seen
+    monkeypatch.setattr(pgd_module, "bf16_is_native", lambda device_type: True)
+    pgd(tiny, batch, class_score(1), L2Ball(1.0), steps=1, step_size=0.2, bf16=True)
+    assert seen and seen[0]["dtype"] == torch.bfloat16
 
 
 @pytest.mark.parametrize("kw,msg", [(dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(step_size=-1.0), "step_size")])

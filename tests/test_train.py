@@ -2,6 +2,7 @@
 checkpoint + resume, the card and weights it writes, and loading them back."""
 import json
 
+import pytest
 import torch
 from PIL import Image
 
@@ -39,6 +40,25 @@ def test_train_resume_card_and_load(tmp_path, capsys):
     model = load_model(str(tmp_path / "models" / "tiny-l2.json"))
     assert list(model.classes) == list(CIFAR10_CLASSES) and tuple(model.input_size) == (32, 32)
     assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+
+    # a second cycle from those weights: with a zero learning rate the convolutions stay as they were
+    second = ["--name", "tiny-l2-b", "--init-from", str(tmp_path / "models" / "tiny-l2.json"), "--lr", "0",
+              "--epochs", "1"] + args[2:]
+    main(second)
+    again = load_model(str(tmp_path / "models" / "tiny-l2-b.json"))
+    before, after = model.state_dict(), again.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before if k.endswith("conv1.weight"))
+    card_b = json.loads((tmp_path / "models" / "tiny-l2-b.json").read_text())
+    assert card_b["training"]["init_from"]["name"] == "tiny-l2"
+    assert [e["epoch"] for e in card_b["training"]["init_from"]["training"]["log"]] == [1, 2]
+
+
+def test_init_from_other_architecture_fails(tmp_path):
+    _cifar_folder(tmp_path / "data", per_class=1)
+    with pytest.raises(ValueError, match="width"):
+        main(["--name", "x", "--data-root", str(tmp_path / "data"), "--width", "8", "--init-from", "cifar10-l2",
+              "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")])
+    assert not (tmp_path / "models").exists()
 
 
 def test_load_size():

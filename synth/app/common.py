@@ -21,7 +21,8 @@ from ..registry import bundled_names, load_model
 log = logging.getLogger("synth.app")
 MAX_STEPS = 1000  # the demo's cap per request (the library allows more)
 # bfloat16 autocast in the demo: about 2x faster on CPUs with bf16 units (bench/pgd_speed.py) with
-# the same samples to the eye and the same quality figures (bench/quality_cifar10.py, bf16 row)
+# the same samples to the eye and the same quality figures (bench/quality_cifar10.py, bf16 row).
+# Where bf16 is emulated (AVX2-only CPUs) pgd() runs float32 instead, see synth.pgd.bf16_is_native.
 BF16 = os.environ.get("SYNTH_APP_BF16", "1") != "0"
 DISPLAY_CSS = ".pixelated img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }"
 FIT_NOTE = "Uploads are centre-cropped to a square and resized to the model's input size."
