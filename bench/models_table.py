@@ -27,7 +27,12 @@ def main():
         t, m = card["training"], card["metrics"]
         robust = f"L2 eps {card['robust']['eps']}" if card.get("robust") else "standard"
         atk = t.get("attack")
-        recipe = f"{t['epochs']} epochs, {t['wall_minutes']} min on {t['device']}" + (
+        cycles, minutes = [t], t["wall_minutes"]
+        while cycles[0].get("init_from"):  # second training cycles started from an earlier card
+            cycles.insert(0, cycles[0]["init_from"]["training"])
+            minutes += cycles[0]["wall_minutes"]
+        epochs = " + ".join(str(c["epochs"]) for c in cycles)
+        recipe = f"{epochs} epochs{f' ({len(cycles)} one-cycle runs)' if len(cycles) > 1 else ''}, {minutes:.1f} min on {t['device']}" + (
             f"; attack {atk['steps']} steps of {atk['step_size']:.3g}" if atk else "")
         ev = m.get("attack")
         rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"

@@ -285,13 +285,17 @@ def outputs_of(results: dict, key=lambda r: r.x):
     return pil(key(main)), twin, loss_frame(results)
 
 
+def shown_image(label: str, height: int = 160, elem_id: str | None = None) -> gr.Image:
+    """A read-only image output, drawn with sharp pixels (32 px images are shown enlarged)."""
+    return gr.Image(label=label, type="pil", format="png", height=height, elem_classes="pixelated",
+                    interactive=False, elem_id=elem_id)
+
+
 def result_images(prefix: str):
     """The result and the standard twin's result (elem ids ``<prefix>-result``, ``<prefix>-twin``)."""
     with gr.Row():
-        main = gr.Image(label="result (robust model)", type="pil", format="png", height=256, elem_classes="pixelated",
-                        interactive=False, elem_id=f"{prefix}-result")
-        twin = gr.Image(label="same request, standard model", type="pil", format="png", height=256,
-                        elem_classes="pixelated", interactive=False, elem_id=f"{prefix}-twin")
+        main = shown_image("result (robust model)", 256, f"{prefix}-result")
+        twin = shown_image("same request, standard model", 256, f"{prefix}-twin")
     return main, twin
 
 

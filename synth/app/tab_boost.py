@@ -6,8 +6,8 @@ import torch
 
 from ..tasks import boost
 from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, model_dropdown,
-                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
-                     seed_box)
+                    on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
+                    seed_box, shown_image)
 
 SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
 
@@ -29,7 +29,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Boost", variant="primary")
         with gr.Column():
-            before = gr.Image(label="before", type="pil", format="png", height=200, elem_classes="pixelated", interactive=False)
+            before = shown_image("before", 200)
             out, twin_out, probs, plot = result_panel("boost", "classifier's probabilities after boosting")
 
     @friendly

@@ -7,7 +7,7 @@ import torch
 from ..seeds import KINDS
 from ..tasks import generate
 from .common import (BF16, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, on_model_change, outputs_of,
-                     pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box)
+                    pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box, shown_image)
 
 
 def build(store, examples=()):
@@ -24,7 +24,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Generate", variant="primary")
         with gr.Column():
-            seed_img = gr.Image(label="seed", type="pil", format="png", height=160, elem_classes="pixelated", interactive=False)
+            seed_img = shown_image("seed")
             out, twin_out, probs, plot = result_panel("generate")
 
     @friendly

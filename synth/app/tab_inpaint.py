@@ -5,7 +5,8 @@ import gradio as gr
 
 from ..tasks import inpaint
 from .common import (BF16, FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, model_dropdown,
-                     on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
+                    on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
+                    shown_image)
 
 
 def build(store, examples=()):
@@ -30,8 +31,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Inpaint", variant="primary")
         with gr.Column():
-            corrupted = gr.Image(label="start (the region filled)", type="pil", format="png", height=160,
-                                 elem_classes="pixelated", interactive=False)
+            corrupted = shown_image("start (the region filled)")
             out, twin_out, probs, plot = result_panel("inpaint")
 
     @friendly

@@ -5,7 +5,7 @@ import gradio as gr
 
 from ..tasks import sketch_to_image
 from .common import (BF16, SketchInput, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, need_image,
-                     on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair)
+                    on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, shown_image)
 
 
 def build(store, examples=()):
@@ -23,8 +23,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = gr.Button("Turn into an image", variant="primary")
         with gr.Column():
-            sketch_small = gr.Image(label="sketch at the model's size", type="pil", format="png", height=160,
-                                    elem_classes="pixelated", interactive=False)
+            sketch_small = shown_image("sketch at the model's size")
             out, twin_out, probs, plot = result_panel("sketch")
 
     @friendly

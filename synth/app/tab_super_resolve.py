@@ -6,8 +6,8 @@ import gradio as gr
 from ..imageio import to_tensor
 from ..tasks import downsample, super_resolve
 from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, loss_plot, model_dropdown,
-                     need_image, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label,
-                     result_images, run_pair)
+                    need_image, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_images,
+                    run_pair, shown_image)
 
 
 def build(store, examples=()):
@@ -31,10 +31,8 @@ def build(store, examples=()):
             go = gr.Button("Super-resolve", variant="primary")
         with gr.Column():
             with gr.Row():
-                low_img = gr.Image(label="low resolution", type="pil", format="png", height=160, elem_classes="pixelated",
-                                   interactive=False)
-                init_img = gr.Image(label="upsampled (initialisation)", type="pil", format="png", height=160,
-                                    elem_classes="pixelated", interactive=False)
+                low_img = shown_image("low resolution")
+                init_img = shown_image("upsampled (initialisation)")
             out, twin_out = result_images("super_resolve")
             scores = gr.Markdown()
             probs = gr.Label(label="classifier's probabilities", num_top_classes=5)
