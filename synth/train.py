@@ -2,9 +2,10 @@
 
 Standard training or L2/Linf PGD adversarial training (Madry et al.), the attack being
 the package's own :func:`synth.pgd.pgd` with a cross-entropy objective. Resumable from
-``runs/<name>/last.pt``; bf16 autocast and ``channels_last`` on the CPU; clean and PGD
-robust accuracy every few epochs on a test subset and at the end on the full test split.
-Writes ``assets/models/<name>.safetensors`` and ``<name>.json`` (the model card).
+``runs/<name>/last.pt``; bf16 autocast (where the device has native bf16) and
+``channels_last`` on the CPU; clean and PGD robust accuracy every few epochs on a test
+subset and at the end on the full test split. ``--init-from`` starts a second cycle from a
+bundled model. Writes ``assets/models/<name>.safetensors`` and ``<name>.json`` (the model card).
 """
 from __future__ import annotations
 
