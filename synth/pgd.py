@@ -60,8 +60,9 @@ def bf16_is_native(device_type: str = "cpu") -> bool:
     return False
 
 
-def _autocast(x: torch.Tensor, bf16: bool):
-    """bfloat16 autocast if asked for and native on ``x``'s device; float32 otherwise."""
+def autocast(x: torch.Tensor, bf16: bool):
+    """Context: bfloat16 autocast if asked for and native on ``x``'s device; float32 otherwise.
+    The one place that decides (``pgd`` and the training step use it)."""
     if not bf16 or not bf16_is_native(x.device.type):
         return contextlib.nullcontext()
     return torch.autocast(x.device.type, dtype=torch.bfloat16)
@@ -133,7 +134,7 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
     try:
         for step in range(1, int(steps) + 1):
             x.requires_grad_(True)
-            with _autocast(x, bf16):
+            with autocast(x, bf16):
                 out = model.outputs(x, layers, straight)
             score = objective(out).float()
             # gradients w.r.t. the images only: parameters never accumulate .grad
@@ -146,7 +147,7 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
             x = constraint.project(x + step_size * constraint.direction(grad), anchor)
             if callback is not None and callback(step, x, score):
                 break
-        with torch.no_grad(), _autocast(x, bf16):
+        with torch.no_grad(), autocast(x, bf16):
             out = model.outputs(x, layers, straight)
             score = objective(out).float()
         history.append(score)
@@ -154,7 +155,7 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
         if keep_best:
             x, score = _update_best(best_x, best_score, x, score)
             if best_x is not None:
-                with torch.no_grad(), _autocast(x, bf16):
+                with torch.no_grad(), autocast(x, bf16):
                     logits = model(x).float()
     finally:
         model.train(was_training)

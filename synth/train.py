@@ -24,7 +24,8 @@ from .architectures import build
 from .constraints import ball
 from .model import RobustClassifier, Robustness
 from .objectives import class_score
-from .pgd import bf16_is_native, pgd
+from .pgd import autocast, bf16_is_native, pgd
+from .registry import load_model, save_bundled
 
 NORMALISATION = {  # per-channel mean and std of each training set
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
@@ -151,7 +152,6 @@ def main(argv=None):
     model = RobustClassifier(net, mean, std, train.classes, (size, size), args.dataset, robust, args.name)
     init_card = None
     if args.init_from:
-        from .registry import load_model
         init = load_model(args.init_from)
         init_card = init.card
         if init_card and (init_card.get("arch"), init_card.get("width", 64)) != (args.arch, args.width):
@@ -192,7 +192,7 @@ def main(argv=None):
                 model.train()
             for group in opt.param_groups:
                 group["lr"] = lr_at((epoch * steps_per_epoch + b) / total_steps, args.lr)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+            with autocast(x, args.bf16):
                 logits = model(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
             opt.zero_grad(set_to_none=True)
@@ -250,7 +250,6 @@ def main(argv=None):
                                "step_size": 2.5 * eval_eps / args.eval_steps, "random_start": False,
                                "precision": "float32"} if eval_eps > 0 else None},
     }
-    from .registry import save_bundled
     save_bundled(model, card, Path(args.out_dir))
     print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
 

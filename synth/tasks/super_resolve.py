@@ -5,13 +5,12 @@ import torch
 import torch.nn.functional as F
 
 from ..constraints import BlockMeanConsistent, ball
+from ..imageio import to_tensor
 from ..metrics import psnr, ssim
 from ..objectives import class_score
 from ..pgd import PGDResult
-from ._common import config, predict_labels, run
-from ..imageio import to_tensor
-
 from ..presets import UPSAMPLINGS
+from ._common import config, predict_labels, run
 
 
 def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
