@@ -36,7 +36,8 @@ def main():
             f"; attack {atk['steps']} steps of {atk['step_size']:.3g}" if atk else "")
         ev = m.get("attack")
         rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
-        arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else "")
+        arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else
+                               f" width_mult {card['width'] / 64:g}" if card["arch"].startswith("mobilenet") else "")
         rows.append(f"| `{card['name']}` | {arch} | {card['dataset']} {card['input_size'][0]} px | "
                     f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {m['test_images']:,} | {size:.1f} MB |")
     md = ("Accuracies on the test split (Imagenette: val; *test images* says when a run measured a fixed random subset) at "

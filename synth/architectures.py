@@ -176,7 +176,8 @@ def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
             64 px and up), ``vgg13_cifar``, ``mobilenet_v2`` (ImageNet strides),
             ``mobilenet_v2_cifar`` (strides for 32 px).
         num_classes: number of logits.
-        width: first-stage channels for the CIFAR ResNet and VGG (64 = original).
+        width: first-stage channels for the CIFAR ResNet and VGG (64 = original); for MobileNetV2,
+            ``width / 64`` is torchvision's ``width_mult`` (64 = the original, 32 = half the channels).
 
     Raises:
         ValueError: for an unknown architecture name.
@@ -188,11 +189,11 @@ def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
     if arch == "resnet18":
         return TorchvisionBackbone(resnet18(num_classes=num_classes))
     if arch == "mobilenet_v2":
-        return TorchvisionBackbone(mobilenet_v2(num_classes=num_classes))
+        return TorchvisionBackbone(mobilenet_v2(num_classes=num_classes, width_mult=width / 64))
     if arch == "mobilenet_v2_cifar":
         # the CIFAR adaptation used by the HSE study: stride 1 in the stem and the first
         # stride-2 block, so 32 px inputs end at 4x4 instead of 1x1
-        net = mobilenet_v2(num_classes=num_classes)
+        net = mobilenet_v2(num_classes=num_classes, width_mult=width / 64)
         net.features[0][0].stride = (1, 1)
         net.features[2].conv[1][0].stride = (1, 1)
         return TorchvisionBackbone(net)

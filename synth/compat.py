@@ -242,6 +242,23 @@ def offline() -> bool:
     return any(os.environ.get(v, "") not in ("", "0") for v in ("SYNTH_OFFLINE", "HF_HUB_OFFLINE"))
 
 
+def unreachable(url: str, timeout: float = 3.0) -> OSError | None:
+    """The error of a TCP connection to ``url``'s host, or None when it connects.
+
+    Checked before a download so that a machine without network gets its
+    :class:`ModelUnavailableError` in at most ``timeout`` seconds, instead of after the
+    hub client's retries with back-off (~40 s, which the app's users would wait).
+    """
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
+                                 timeout=timeout).close()
+    except OSError as err:
+        return err
+    return None
+
+
 def _unavailable(filename, source, dest, err=None) -> ModelUnavailableError:
     why = f" ({type(err).__name__}: {err})" if err else " (offline mode)"
     return ModelUnavailableError(
@@ -267,12 +284,16 @@ def fetch(spec: Published) -> Path:
             pass
         if offline():
             raise _unavailable(spec.filename, source, local)
+        if err := unreachable(source):
+            raise _unavailable(spec.filename, source, local, err)
         try:
             return Path(hf_hub_download(spec.hf_repo, spec.filename, etag_timeout=10))
         except Exception as err:  # noqa: BLE001 - network, DNS, HTTP: all mean "unavailable"
             raise _unavailable(spec.filename, source, local, err) from None
     if offline():
         raise _unavailable(spec.filename, spec.url, local)
+    if err := unreachable(spec.url):
+        raise _unavailable(spec.filename, spec.url, local, err)
     local.parent.mkdir(parents=True, exist_ok=True)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(20)  # a dead host must fail, not hang
@@ -311,6 +332,8 @@ def load_torchvision(name: str, device=None) -> RobustClassifier:
     if not local.exists():
         if offline():
             raise _unavailable(filename, weights.url, local)
+        if err := unreachable(weights.url):
+            raise _unavailable(filename, weights.url, local, err)
         previous = socket.getdefaulttimeout()
         socket.setdefaulttimeout(20)
         try:

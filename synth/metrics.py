@@ -7,7 +7,13 @@ weights are present, otherwise the penultimate features of a project classifier 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
+
+# torch-fidelity's FID Inception-v3 (the TF-FID weights), which torchmetrics' FID and IS load
+# from GitHub into the torch hub cache; they cannot be downloaded on an offline machine.
+INCEPTION_WEIGHTS = "weights-inception-2015-12-05-6726825d.pth"
 
 
 def psnr(x: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -50,3 +56,37 @@ def features(model, x: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
 def agreement(model, x: torch.Tensor, label: torch.Tensor) -> float:
     """Fraction (0..1) of images the classifier assigns to the intended class."""
     return float((model.predict(x.to(model.device)).argmax(1).cpu() == label.cpu()).float().mean())
+
+
+def inception_weights_path() -> Path:
+    """Where torch-fidelity keeps the FID Inception-v3 weights (torch hub cache ``checkpoints/``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_WEIGHTS
+
+
+def inception_scores(fake: torch.Tensor, real: torch.Tensor, download: bool | None = None,
+                     batch_size: int = 100) -> dict | None:
+    """Inception Score of ``fake`` and FID between ``fake`` and ``real`` (torchmetrics on the
+    FID Inception-v3, images resized to 299 px inside), the numbers the papers report.
+
+    Args:
+        fake, real: (N, 3, H, W) images in [0, 1] (FID wants a few thousand of each to be stable).
+        download: fetch the weights when missing (also ``SYNTH_DOWNLOAD=1``); needs the network.
+    Returns:
+        ``{"inception_score": float, "inception_score_std": float, "fid": float}``, or None when the
+        weights are not at :func:`inception_weights_path` and downloading was not asked for, so an
+        offline machine never waits on the network.
+    """
+    from synth.data import download_allowed
+    if not inception_weights_path().exists() and not download_allowed(download):
+        return None
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.inception import InceptionScore
+    fid, score = FrechetInceptionDistance(normalize=True), InceptionScore(normalize=True)
+    for images, is_real in ((real, True), (fake, False)):
+        for i in range(0, len(images), batch_size):
+            batch = images[i:i + batch_size].float().clamp(0, 1).cpu()
+            fid.update(batch, real=is_real)
+            if not is_real:
+                score.update(batch)
+    mean, std = score.compute()
+    return {"inception_score": float(mean), "inception_score_std": float(std), "fid": float(fid.compute())}

@@ -114,8 +114,10 @@ PRESETS.update({
                                              source="synth: x4 from 8 px, bicubic start projected onto the low-res input's block means, "
                                                     "steps in their null space; eps tuned by bench/quality_cifar10.py (eps 1-4 lose PSNR)"),
     "synth.sketch_to_image.cifar10": PGDConfig("l2", 6.0, 60, 0.2, source="synth: notebook eps 40 at 224 scaled by 32/224 ~ 5.7"),
-    "synth.paint_features.cifar10": PGDConfig("l2", 10.0, 140, 0.2, lam=90.0, penalty="mean_squared", activation_scale=0.1,
-                                              source="synth: notebook settings, eps 70 scaled by 32/224"),
+    "synth.paint_features.cifar10": PGDConfig("l2", 3.0, 140, 0.2, lam=90.0, penalty="mean_squared", activation_scale=0.1,
+                                              source="synth: the notebook's settings with eps 3 (eps 70 scaled by 32/224 is 10, "
+                                                     "which saturates a 12x16 patch into colour stripes; at 3 the 'dog' "
+                                                     "feature paints dog faces, notebook 06)"),
     "synth.boost.cifar10": PGDConfig("l2", 1.0, 30, 1.0 / 30, source="synth: BIGRoC Alg. 2 (T 30, step eps/T) on cifar10-l2; eps tuned by bench/boost_cifar10.py"),
     "synth.interpolate.cifar10": PGDConfig("l2", 1.0, 20, 1.0 / 20, source="synth: BIGRoC eq. 3; eps is set per frame to c*||x_t - x_s||, step eps/T"),
     # --- Imagenette at 128 px (Duke's 224 px settings scaled by 128/224)

@@ -2,7 +2,8 @@
 
 Standard training or L2/Linf PGD adversarial training (Madry et al.), the attack being
 the package's own :func:`synth.pgd.pgd` with a cross-entropy objective. Resumable from
-``runs/<name>/last.pt``; bf16 autocast (where the device has native bf16) and
+``runs/<name>/last.pt`` (written at every epoch's end and every ``--checkpoint-minutes`` inside
+one; a resumed run replays the same batches and augmentations); bf16 autocast (where the device has native bf16) and
 ``channels_last`` on the CPU; clean and PGD robust accuracy every few epochs on a test
 subset and at the end on the full test split. ``--init-from`` starts a second cycle from a
 bundled model. Writes ``assets/models/<name>.safetensors`` and ``<name>.json`` (the model card).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -39,14 +41,17 @@ def parse_args(argv=None):
     p.add_argument("--name", required=True, help="output name, e.g. cifar10-l2")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "imagenette", "horse2zebra"])
     p.add_argument("--data-root", default=None, help="folder with the data set's layout (default: offline copy)")
-    p.add_argument("--arch", default="resnet18_cifar", help="resnet18_cifar | resnet18 | vgg13_cifar | mobilenet_v2")
-    p.add_argument("--width", type=int, default=64, help="first-stage channels (CIFAR ResNet/VGG)")
+    p.add_argument("--arch", default="resnet18_cifar", help="resnet18_cifar | resnet18 | vgg13_cifar | mobilenet_v2 | mobilenet_v2_cifar")
+    p.add_argument("--width", type=int, default=64, help="first-stage channels (CIFAR ResNet/VGG); MobileNetV2: width/64 = width_mult")
     p.add_argument("--size", type=int, default=None, help="training resolution (default: 32 for CIFAR, 128 otherwise)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1, help="peak learning rate (one-cycle schedule)")
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--augment", default="crop", choices=list(AUGMENTATIONS),
+                   help="crop: random crop + flip; resized-crop: random-resized crop (8-100%% of the area, aspect "
+                        "3/4-4/3) + flip, the ImageNet recipe, for small data sets that overfit")
     p.add_argument("--norm", default="l2", choices=["l2", "linf"], help="threat model of the training attack")
     p.add_argument("--eps", type=float, default=0.0, help="training attack radius on [0,1] images; 0 = standard training")
     p.add_argument("--attack-steps", type=int, default=7)
@@ -62,6 +67,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs-dir", default="runs", help="checkpoints (ignored by git)")
+    p.add_argument("--checkpoint-minutes", type=float, default=10.0,
+                   help="also checkpoint inside an epoch this often, so an interrupted run loses at most that much")
     p.add_argument("--out-dir", default="assets/models")
     p.add_argument("--limit-train", type=int, default=None, help="use only this many training images (tests)")
     p.add_argument("--device", default=None)
@@ -93,8 +100,42 @@ def augment(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Ten
     x = x.gather(2, rows)
     cols = (j.view(-1, 1) + torch.arange(size)).view(n, 1, 1, size).expand(n, 3, size, size)
     x = x.gather(3, cols)
-    flip = torch.rand(n, generator=generator) < 0.5
+    return random_flip(x, generator)
+
+
+def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Flip each image of (N, C, H, W) horizontally with probability 1/2."""
+    flip = torch.rand(len(x), generator=generator) < 0.5
     return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+
+
+def augment_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator,
+                         scale: tuple[float, float] = (0.08, 1.0), ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
+    """Random-resized crop (torchvision's RandomResizedCrop, batched) to ``size`` and horizontal flip.
+
+    Args:
+        x: (N, 3, S, S) float in [0, 1].
+        scale: range of the crop's area as a fraction of the image's; ratio: of its width / height.
+    Returns:
+        (N, 3, size, size), bilinear resampling of one box per image (``torchvision.ops.roi_align``).
+    """
+    from torchvision.ops import roi_align
+    n, s = len(x), x.shape[-1]
+    area = s * s * torch.empty(n).uniform_(*scale, generator=generator)
+    log_r = torch.empty(n).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
+    w = (area * log_r.exp()).sqrt().clamp(8, s)
+    h = (area / log_r.exp()).sqrt().clamp(8, s)
+    x0 = torch.rand(n, generator=generator) * (s - w)
+    y0 = torch.rand(n, generator=generator) * (s - h)
+    boxes = torch.stack([torch.arange(n, dtype=x.dtype), x0, y0, x0 + w, y0 + h], 1).to(x)
+    return random_flip(roi_align(x, boxes, output_size=size, sampling_ratio=2, aligned=True), generator)
+
+
+AUGMENTATIONS = {  # name -> (function, description for the card)
+    "crop": (augment, "random crop (4-px reflect pad for 32 px, from {side} px otherwise) + horizontal flip"),
+    "resized-crop": (augment_resized_crop, "random-resized crop of the {side} px image (8-100% of the area, aspect 3/4-4/3) "
+                                           "to the training size + horizontal flip"),
+}
 
 
 def center(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -167,25 +208,40 @@ def main(argv=None):
     run_dir = Path(args.runs_dir) / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "last.pt"
-    start_epoch, wall, log = 0, 0.0, []
+    start_epoch, start_batch, wall, log, ck = 0, 0, 0.0, [], None
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=True, map_location=device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
-        start_epoch, wall, log = ck["epoch"], ck["wall"], json.loads(ck["log"])
-        print(f"resumed {args.name} at epoch {start_epoch} ({wall / 60:.1f} min so far)")
+        start_epoch, start_batch, wall, log = ck["epoch"], ck.get("batch", 0), ck["wall"], json.loads(ck["log"])
+        print(f"resumed {args.name} at epoch {start_epoch}" + (f", batch {start_batch} of epoch {start_epoch + 1}"
+                                                                 if start_batch else "")
+              + f" ({(wall + (ck['partial'][3] if start_batch else 0)) / 60:.1f} min so far)")
     steps_per_epoch = len(train) // args.batch_size
     total_steps = steps_per_epoch * args.epochs
     g = torch.Generator().manual_seed(args.seed)
+    augment_fn, augment_text = AUGMENTATIONS[args.augment]
+
+    def save_checkpoint(epochs_done: int, batch: int = 0, partial=None):
+        tmp = run_dir / "last.pt.tmp"
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epochs_done, "batch": batch,
+                    "g_state": g.get_state(), "partial": partial, "wall": wall, "log": json.dumps(log)}, tmp)
+        os.replace(tmp, ckpt_path)  # atomic: a kill during the save leaves the previous checkpoint
+
     for epoch in range(start_epoch, args.epochs):
         g.manual_seed(args.seed * 1000 + epoch)  # per-epoch stream, so resuming replays the same order
         perm = torch.randperm(len(train), generator=g)
         model.train()
-        t0, seen, correct, loss_sum = time.time(), 0, 0, 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"{args.name} {epoch + 1}/{args.epochs}", unit="batch", mininterval=30)
+        first, (seen, correct, loss_sum, before) = 0, (0, 0, 0.0, 0.0)
+        if epoch == start_epoch and start_batch:  # inside an epoch: the same generator state and running sums
+            g.set_state(ck["g_state"])
+            first, (seen, correct, loss_sum, before) = start_batch, ck["partial"]
+        t0 = last_save = time.time()
+        bar = tqdm(range(first, steps_per_epoch), desc=f"{args.name} {epoch + 1}/{args.epochs}", unit="batch",
+                   mininterval=30, initial=first, total=steps_per_epoch)
         for b in bar:
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
-            x = augment(train.images[idx].float().div_(255), size, g).to(device).contiguous(memory_format=torch.channels_last)
+            x = augment_fn(train.images[idx].float().div_(255), size, g).to(device).contiguous(memory_format=torch.channels_last)
             y = train.labels[idx].to(device)
             if args.eps > 0:
                 x = attack(model, x, y, args.norm, args.eps, args.attack_steps, step_size, args.bf16)
@@ -202,8 +258,11 @@ def main(argv=None):
             correct += (logits.argmax(1) == y).sum().item()
             loss_sum += loss.item() * len(y)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}",
-                            img_s=f"{seen / (time.time() - t0):.0f}", refresh=False)
-        wall += time.time() - t0
+                            img_s=f"{(seen - first * args.batch_size) / (time.time() - t0):.0f}", refresh=False)
+            if time.time() - last_save > 60 * args.checkpoint_minutes and b + 1 < steps_per_epoch:
+                save_checkpoint(epoch, b + 1, (seen, correct, loss_sum, before + time.time() - t0))
+                last_save = time.time()
+        wall += before + time.time() - t0
         entry = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen,
                  "minutes": wall / 60}
         if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
@@ -215,10 +274,7 @@ def main(argv=None):
                                   + (" bf16" if args.bf16 else ""))
         log.append(entry)
         print(json.dumps(entry), flush=True)
-        tmp = run_dir / "last.pt.tmp"
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "wall": wall,
-                    "log": json.dumps(log)}, tmp)
-        os.replace(tmp, ckpt_path)
+        save_checkpoint(epoch + 1)
     model.eval()
     train_threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
@@ -234,7 +290,7 @@ def main(argv=None):
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD nesterov momentum 0.9",
                      "lr_peak": args.lr, "schedule": "one-cycle: linear warm-up 15%, linear decay to 0",
                      "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
-                     "augmentation": "random crop (4-px reflect pad for 32 px, from %d px otherwise) + horizontal flip" % side,
+                     "augmentation": augment_text.format(side=side),
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
                                  "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
                                 if args.eps > 0 else None),

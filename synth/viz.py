@@ -60,6 +60,24 @@ def bars(values: dict, ylabel: str, path=None, title: str = ""):
     return fig
 
 
+def table(header: list[str], rows: list[list], path=None, floatfmt: str = ".2f") -> str:
+    """A markdown table of ``rows`` under ``header`` (floats formatted with ``floatfmt``);
+    optionally written to ``path`` (a ``.md`` file beside the figures).
+
+    Returns:
+        the markdown text (print it in a notebook).
+    """
+    def cell(v) -> str:
+        return (format(v, floatfmt) if isinstance(v, float) else str(v)).replace("|", "\\|")  # p(y|x) stays one cell
+    align = ["---:" if rows and isinstance(rows[0][i], (int, float)) else "---" for i in range(len(header))]
+    text = "\n".join("| " + " | ".join(r) + " |" for r in [[cell(h) for h in header], align,
+                                                           *[[cell(v) for v in row] for row in rows]]) + "\n"
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+    return text
+
+
 def _save(fig, path):
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)

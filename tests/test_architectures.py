@@ -33,3 +33,11 @@ def test_layer_names_capture_real_feature_maps(arch, size, expect):
     assert expect in names
     out = model.outputs(torch.rand(1, 3, size, size), names)
     assert set(out.features) == set(names)
+
+
+def test_mobilenet_width_is_width_mult_times_64():
+    """``width`` scales MobileNetV2's channels like torchvision's width_mult (64 = the original)."""
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    full, half = build("mobilenet_v2_cifar", 10), build("mobilenet_v2_cifar", 10, width=32)
+    assert full.net.features[0][0].out_channels == 32 and half.net.features[0][0].out_channels == 16
+    assert count(half) < 0.4 * count(full)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from synth import metrics
@@ -14,3 +15,22 @@ def test_psnr_full_and_masked():
     assert torch.allclose(region[0], torch.tensor(20.0), atol=1e-3)
     assert torch.allclose(full[0], torch.tensor(20.0 + 10 * torch.log10(torch.tensor(2.0)).item()), atol=1e-3)
     assert region[1] > 100 and full[1] > 100  # identical images
+
+
+def test_inception_scores_offline_without_weights_returns_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.delenv("SYNTH_DOWNLOAD", raising=False)
+    assert metrics.inception_weights_path() == tmp_path / "checkpoints" / metrics.INCEPTION_WEIGHTS
+    assert metrics.inception_scores(torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32)) is None
+
+
+def test_inception_scores_with_cached_weights():
+    if not metrics.inception_weights_path().exists():
+        pytest.skip(f"FID Inception weights not at {metrics.inception_weights_path()} (offline machine)")
+    pytest.importorskip("torch_fidelity")
+    g = torch.Generator().manual_seed(0)
+    real = torch.rand(40, 3, 32, 32, generator=g)
+    same = metrics.inception_scores(real, real)
+    noise = metrics.inception_scores(torch.zeros(40, 3, 32, 32), real)
+    assert same["fid"] < 1.0 < noise["fid"]
+    assert 1.0 <= same["inception_score"] <= 1000

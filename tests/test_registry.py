@@ -137,3 +137,33 @@ def test_offline_error_names_file_source_and_place(tmp_path, monkeypatch, name):
 def test_unknown_name():
     with pytest.raises(ValueError, match="unknown model"):
         load_model("no-such-model")
+
+
+@pytest.mark.parametrize("name", ["madry/imagenet-l2-3", "madry/cifar10-l2-0.5", "torchvision/resnet18"])
+def test_unreachable_host_fails_fast_without_download_attempt(tmp_path, monkeypatch, name):
+    """No network (but not declared offline): one failed connection, then the error; no hub retries."""
+    import socket
+    import time
+
+    import huggingface_hub
+    monkeypatch.delenv("SYNTH_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("SYNTH_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    tried = []
+
+    def refuse(address, timeout=None):
+        tried.append(address)
+        raise OSError("Name or service not known")
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, local_files_only=False, **k: (
+        (_ for _ in ()).throw(FileNotFoundError("not cached")) if local_files_only else pytest.fail("download attempted")))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", lambda *a, **k: pytest.fail("download attempted"))
+    torch.hub.set_dir(str(tmp_path / "hub"))
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ModelUnavailableError, match="Name or service not known"):
+            load_model(name)
+    finally:
+        torch.hub.set_dir(os.path.expanduser("~/.cache/torch/hub"))
+    assert len(tried) == 1 and time.perf_counter() - t0 < 2

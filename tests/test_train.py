@@ -8,7 +8,9 @@ from PIL import Image
 
 from synth import load_model
 from synth.data import CIFAR10_CLASSES
-from synth.train import load_size, main
+import torch.nn.functional as F
+
+from synth.train import augment_resized_crop, load_size, main
 
 
 def _cifar_folder(root, per_class=2):
@@ -44,12 +46,14 @@ def test_train_resume_card_and_load(tmp_path, capsys):
     # a second cycle from those weights: with a zero learning rate the convolutions stay as they were
     second = ["--name", "tiny-l2-b", "--init-from", str(tmp_path / "models" / "tiny-l2.json"), "--lr", "0",
               "--epochs", "1"] + args[2:]
-    main(second)
+    main(second + ["--augment", "resized-crop"])
     again = load_model(str(tmp_path / "models" / "tiny-l2-b.json"))
     before, after = model.state_dict(), again.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before if k.endswith("conv1.weight"))
     card_b = json.loads((tmp_path / "models" / "tiny-l2-b.json").read_text())
     assert card_b["training"]["init_from"]["name"] == "tiny-l2"
+    assert card_b["training"]["augmentation"].startswith("random-resized crop")
+    assert card["training"]["augmentation"].startswith("random crop")
     assert [e["epoch"] for e in card_b["training"]["init_from"]["training"]["log"]] == [1, 2]
 
 
@@ -64,3 +68,47 @@ def test_init_from_other_architecture_fails(tmp_path):
 def test_load_size():
     assert load_size("cifar10", 32) == 32
     assert load_size("imagenette", 128) == 144
+
+
+def test_resized_crop_whole_image_is_a_resize_and_crops_vary():
+    ramp = torch.linspace(0, 1, 144).view(1, 1, 1, 144).expand(4, 3, 144, 144).contiguous()
+    g = torch.Generator().manual_seed(0)
+    whole = augment_resized_crop(ramp, 128, g, scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    resized = F.interpolate(ramp, size=128, mode="bilinear", align_corners=False)
+    # flipped images are the mirrored ramp; either way the whole-image box is a plain resize
+    assert all(torch.allclose(w, r, atol=0.01) or torch.allclose(w, r.flip(2), atol=0.01) for w, r in zip(whole, resized))
+    crops = augment_resized_crop(ramp, 128, g)
+    assert crops.shape == (4, 3, 128, 128) and crops.min() >= 0 and crops.max() <= 1
+    spans = crops[:, 0, 0, :].amax(1) - crops[:, 0, 0, :].amin(1)
+    assert spans.max() - spans.min() > 0.05  # different boxes cover different parts of the ramp
+
+
+def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, capsys):
+    """Killed mid-epoch, the run resumes from the in-epoch checkpoint and ends with exactly the
+    weights of an uninterrupted run (same batches, augmentations and optimizer state)."""
+    import synth.train as train_mod
+    from safetensors.torch import load_file
+    _cifar_folder(tmp_path / "data")
+    common = ["--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--eps", "0.5",
+              "--attack-steps", "1", "--eval-steps", "1", "--threads", "1", "--epochs", "2",
+              "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")]
+    main(["--name", "whole", "--checkpoint-minutes", "1000"] + common)
+
+    calls, real_lr_at = [], train_mod.lr_at
+
+    def dies_at_fourth_batch(progress, peak):
+        calls.append(progress)
+        if progress == 3 / 4:  # epoch 2, batch 2 of 2 (after the in-epoch checkpoint at its batch 1)
+            raise KeyboardInterrupt
+        return real_lr_at(progress, peak)
+    monkeypatch.setattr(train_mod, "lr_at", dies_at_fourth_batch)
+    with pytest.raises(KeyboardInterrupt):
+        main(["--name", "cut", "--checkpoint-minutes", "0"] + common)
+    monkeypatch.setattr(train_mod, "lr_at", real_lr_at)
+    capsys.readouterr()
+    main(["--name", "cut", "--checkpoint-minutes", "0"] + common)
+    assert "resumed cut at epoch 1, batch 1 of epoch 2" in capsys.readouterr().out
+    whole, cut = load_file(tmp_path / "models" / "whole.safetensors"), load_file(tmp_path / "models" / "cut.safetensors")
+    assert whole.keys() == cut.keys() and all(torch.equal(whole[k], cut[k]) for k in whole)
+    card = json.loads((tmp_path / "models" / "cut.json").read_text())
+    assert [e["epoch"] for e in card["training"]["log"]] == [1, 2]

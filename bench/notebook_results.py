@@ -1,0 +1,69 @@
+"""Run the notebooks in full mode and put their tables into the README.
+
+    python bench/notebook_results.py                 # all notebooks, full mode (hours on a CPU)
+    python bench/notebook_results.py 05 08           # only these (by number prefix)
+    python bench/notebook_results.py --collect-only  # just re-read results/ into the README
+
+Each notebook writes its figures and ``table_*.md`` files to ``results/<notebook>/`` (ignored by
+git: the figures show data-set images) and the executed copy to ``results/<notebook>.ipynb``,
+whose papermill metadata gives the run time reported here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._report import ROOT, report  # noqa: E402
+
+NOTEBOOKS = ROOT / "notebooks"
+RESULTS = ROOT / "results"
+
+
+def run(path: Path) -> None:
+    import papermill
+    papermill.execute_notebook(str(path), str(RESULTS / path.name), parameters={"quick": False},
+                               cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True)
+
+
+def collect() -> tuple[dict, str]:
+    data, parts = {}, []
+    for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
+        executed = RESULTS / path.name
+        tables = sorted((RESULTS / path.stem).glob("table_*.md"))
+        if not executed.exists() and not tables:
+            parts.append(f"**{path.stem}**: not run in full mode yet.")
+            continue
+        meta = json.loads(executed.read_text())["metadata"].get("papermill", {}) if executed.exists() else {}
+        minutes = (meta.get("duration") or 0) / 60  # None while papermill is still running it
+        failed = meta.get("exception")
+        entry = {"minutes": round(minutes, 1), "failed": bool(failed), "tables": {}}
+        state = ", FAILED" if failed else ("" if minutes else ", unfinished")
+        head = f"**{path.stem}** (full mode, {minutes:.0f} min{state})"
+        parts.append(head + (":" if tables else ": no tables (figures only, in `results/`)."))
+        for t in tables:
+            text = t.read_text().strip()
+            entry["tables"][t.stem] = text
+            parts.append(f"`{t.stem}`\n\n{text}")
+        data[path.stem] = entry
+    return data, "\n\n".join(parts)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 01 08 (default: all)")
+    p.add_argument("--collect-only", action="store_true", help="do not run, only collect results/ into the README")
+    args = p.parse_args(argv)
+    if not args.collect_only:
+        RESULTS.mkdir(exist_ok=True)
+        for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
+            if not args.only or any(path.stem.startswith(o) for o in args.only):
+                run(path)
+    data, markdown = collect()
+    report("notebooks", {"notebooks": data}, markdown)
+
+
+if __name__ == "__main__":
+    main()
