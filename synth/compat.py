@@ -259,6 +259,15 @@ def unreachable(url: str, timeout: float = 3.0) -> OSError | None:
     return None
 
 
+def _require_network(filename, source, dest) -> None:
+    """Raise :class:`ModelUnavailableError` before any download when offline mode is set or the
+    source's host does not answer (so the caller never waits on a client's retries)."""
+    if offline():
+        raise _unavailable(filename, source, dest)
+    if err := unreachable(source):
+        raise _unavailable(filename, source, dest, err)
+
+
 def _unavailable(filename, source, dest, err=None) -> ModelUnavailableError:
     why = f" ({type(err).__name__}: {err})" if err else " (offline mode)"
     return ModelUnavailableError(
@@ -282,18 +291,12 @@ def fetch(spec: Published) -> Path:
             return Path(hf_hub_download(spec.hf_repo, spec.filename, local_files_only=True))
         except Exception:  # noqa: BLE001 - any miss means "not cached"
             pass
-        if offline():
-            raise _unavailable(spec.filename, source, local)
-        if err := unreachable(source):
-            raise _unavailable(spec.filename, source, local, err)
+        _require_network(spec.filename, source, local)
         try:
             return Path(hf_hub_download(spec.hf_repo, spec.filename, etag_timeout=10))
         except Exception as err:  # noqa: BLE001 - network, DNS, HTTP: all mean "unavailable"
             raise _unavailable(spec.filename, source, local, err) from None
-    if offline():
-        raise _unavailable(spec.filename, spec.url, local)
-    if err := unreachable(spec.url):
-        raise _unavailable(spec.filename, spec.url, local, err)
+    _require_network(spec.filename, spec.url, local)
     local.parent.mkdir(parents=True, exist_ok=True)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(20)  # a dead host must fail, not hang
@@ -330,10 +333,7 @@ def load_torchvision(name: str, device=None) -> RobustClassifier:
     filename = weights.url.rsplit("/", 1)[1]
     local = Path(torch.hub.get_dir()) / "checkpoints" / filename
     if not local.exists():
-        if offline():
-            raise _unavailable(filename, weights.url, local)
-        if err := unreachable(weights.url):
-            raise _unavailable(filename, weights.url, local, err)
+        _require_network(filename, weights.url, local)
         previous = socket.getdefaulttimeout()
         socket.setdefaulttimeout(20)
         try:

@@ -27,6 +27,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGENETTE_WNIDS = ("n01440764", "n02102040", "n02979186", "n03000684", "n03028079",
                     "n03394916", "n03417042", "n03425413", "n03445777", "n03888257")
+# the same ten classes as indices of the 1000 ImageNet classes (tench ... parachute), so that
+# ImageNet models (the paper's ResNet-50) can be aimed at Imagenette's classes
+IMAGENETTE_IN_IMAGENET = (0, 217, 482, 491, 497, 566, 569, 571, 574, 701)
 IMAGENETTE_CLASSES = ("tench", "English springer", "cassette player", "chain saw", "church",
                       "French horn", "garbage truck", "gas pump", "golf ball", "parachute")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torchvision.ops import roi_align
 from tqdm import tqdm
 
 from . import data
@@ -119,7 +120,6 @@ def augment_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator,
     Returns:
         (N, 3, size, size), bilinear resampling of one box per image (``torchvision.ops.roi_align``).
     """
-    from torchvision.ops import roi_align
     n, s = len(x), x.shape[-1]
     area = s * s * torch.empty(n).uniform_(*scale, generator=generator)
     log_r = torch.empty(n).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
