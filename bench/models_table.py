@@ -38,10 +38,12 @@ def main():
         rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
         arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else
                                f" width_mult {card['width'] / 64:g}" if card["arch"].startswith("mobilenet") else "")
+        n_pgd = m.get("robust_test_images", m["test_images"])  # older cards measured both on the same images
+        n_test = f"{m['test_images']:,}" + (f" (PGD: {n_pgd:,})" if n_pgd != m["test_images"] else "")
         rows.append(f"| `{card['name']}` | {arch} | {card['dataset']} {card['input_size'][0]} px | "
-                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {m['test_images']:,} | {size:.1f} MB |")
-    md = ("Accuracies on the test split (Imagenette: val; *test images* says when a run measured a fixed random subset) at "
-          "the end of training, as recorded in each card.\n\n"
+                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {n_test} | {size:.1f} MB |")
+    md = ("Accuracies on the test split (Imagenette: val; *test images* says when a run measured a fixed random subset, "
+          "and *PGD* when the attack ran on a subset only) at the end of training, as recorded in each card.\n\n"
           "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. | test images | size |\n"
           "|---|---|---|---|---|---:|---:|---:|---:|\n" + "\n".join(rows))
     report("models", {"cards": {k: {kk: v.get(kk) for kk in ("metrics", "robust")} for k, v in cards.items()}}, md)

@@ -39,6 +39,10 @@ def test_train_resume_card_and_load(tmp_path, capsys):
     assert card["robust"] == {"norm": "l2", "eps": 0.5}
     assert card["metrics"]["test_images"] == 20 and 0 <= card["metrics"]["robust_acc"] <= card["metrics"]["clean_acc"]
     assert card["metrics"]["attack"]["steps"] == 2
+    main(args + ["--epochs", "2", "--final-eval-size", "8"])  # nothing left to train: evaluates again
+    sub = json.loads((tmp_path / "models" / "tiny-l2.json").read_text())["metrics"]
+    # PGD on 8 images, clean accuracy still on all 20: the same number as before
+    assert (sub["test_images"], sub["robust_test_images"], sub["clean_acc"]) == (20, 8, card["metrics"]["clean_acc"])
     model = load_model(str(tmp_path / "models" / "tiny-l2.json"))
     assert list(model.classes) == list(CIFAR10_CLASSES) and tuple(model.input_size) == (32, 32)
     assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
