@@ -5,7 +5,8 @@ the package's own :func:`synth.pgd.pgd` with a cross-entropy objective. Resumabl
 ``runs/<name>/last.pt`` (written at every epoch's end and every ``--checkpoint-minutes`` inside
 one; a resumed run replays the same batches and augmentations); bf16 autocast (where the device has native bf16) and
 ``channels_last`` on the CPU; clean and PGD robust accuracy every few epochs on a test
-subset and at the end on the test split (clean: all of it; PGD: all, or ``--final-eval-size`` images). ``--init-from`` starts a second cycle from a
+subset and at the end on the test split (clean: all of it; PGD: all, or ``--final-eval-size``
+images). ``--init-from`` starts a second cycle from a
 bundled model. Writes ``assets/models/<name>.safetensors`` and ``<name>.json`` (the model card).
 """
 from __future__ import annotations
