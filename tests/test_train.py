@@ -50,13 +50,14 @@ def test_train_resume_card_and_load(tmp_path, capsys):
     # a second cycle from those weights: with a zero learning rate the convolutions stay as they were
     second = ["--name", "tiny-l2-b", "--init-from", str(tmp_path / "models" / "tiny-l2.json"), "--lr", "0",
               "--epochs", "1"] + args[2:]
-    main(second + ["--augment", "resized-crop"])
+    main(second + ["--augment", "resized-crop", "--crop-scale", "0.35"])
     again = load_model(str(tmp_path / "models" / "tiny-l2-b.json"))
     before, after = model.state_dict(), again.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before if k.endswith("conv1.weight"))
     card_b = json.loads((tmp_path / "models" / "tiny-l2-b.json").read_text())
     assert card_b["training"]["init_from"]["name"] == "tiny-l2"
     assert card_b["training"]["augmentation"].startswith("random-resized crop")
+    assert "(35-100% of the area" in card_b["training"]["augmentation"]
     assert card["training"]["augmentation"].startswith("random crop")
     assert [e["epoch"] for e in card_b["training"]["init_from"]["training"]["log"]] == [1, 2]
 
@@ -67,6 +68,15 @@ def test_init_from_other_architecture_fails(tmp_path):
         main(["--name", "x", "--data-root", str(tmp_path / "data"), "--width", "8", "--init-from", "cifar10-l2",
               "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")])
     assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.parametrize("scale", ["0", "1.5", "-0.2"])
+def test_crop_scale_out_of_range_is_refused_before_anything_is_written(tmp_path, scale, capsys):
+    with pytest.raises(SystemExit):
+        main(["--name", "x", "--augment", "resized-crop", "--crop-scale", scale, "--epochs", "1",
+              "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")])
+    assert "--crop-scale must be in (0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "models").exists()
 
 
 def test_load_size():
