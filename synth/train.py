@@ -55,9 +55,9 @@ def parse_args(argv=None):
     p.add_argument("--augment", default="crop", choices=list(AUGMENTATIONS),
                    help="crop: random crop + flip; resized-crop: random-resized crop (8-100%% of the area, aspect "
                         "3/4-4/3) + flip, the ImageNet recipe, for small data sets that overfit")
-    p.add_argument("--crop-scale", type=float, default=0.08,
-                   help="resized-crop: smallest crop area as a fraction of the image's (torchvision's scale[0]; "
-                        "0.08 is the ImageNet recipe, fastai's Imagenette recipe uses 0.35)")
+    p.add_argument("--crop-scale", type=float, default=None,
+                   help="resized-crop only: smallest crop area as a fraction of the image's (torchvision's scale[0]; "
+                        "default 0.08, the ImageNet recipe; fastai's Imagenette recipe uses 0.35)")
     p.add_argument("--norm", default="l2", choices=["l2", "linf"], help="threat model of the training attack")
     p.add_argument("--eps", type=float, default=0.0, help="training attack radius on [0,1] images; 0 = standard training")
     p.add_argument("--attack-steps", type=int, default=7)
@@ -83,8 +83,11 @@ def parse_args(argv=None):
                    help="start from these weights (a bundled name or a .json card path; same arch and classes): "
                         "a second training cycle, recorded in the card")
     args = p.parse_args(argv)
-    if not 0 < args.crop_scale <= 1:
-        p.error(f"--crop-scale must be in (0, 1], got {args.crop_scale}")
+    if args.crop_scale is not None:
+        if args.augment != "resized-crop":
+            p.error("--crop-scale applies to --augment resized-crop only")
+        if not 0 < args.crop_scale <= 1:
+            p.error(f"--crop-scale must be in (0, 1], got {args.crop_scale}")
     return args
 
 
@@ -119,8 +122,11 @@ def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
 
 
+RESIZED_CROP_SCALE = (0.08, 1.0)  # torchvision's RandomResizedCrop default: 8-100% of the area
+
+
 def augment_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator,
-                         scale: tuple[float, float] = (0.08, 1.0), ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
+                         scale: tuple[float, float] = RESIZED_CROP_SCALE, ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> torch.Tensor:
     """Random-resized crop (torchvision's RandomResizedCrop, batched) to ``size`` and horizontal flip.
 
     Args:
@@ -230,8 +236,9 @@ def main(argv=None):
     total_steps = steps_per_epoch * args.epochs
     g = torch.Generator().manual_seed(args.seed)
     augment_fn, augment_text = AUGMENTATIONS[args.augment]
+    crop_scale = (args.crop_scale, 1.0) if args.crop_scale is not None else RESIZED_CROP_SCALE
     if args.augment == "resized-crop":
-        augment_fn = functools.partial(augment_fn, scale=(args.crop_scale, 1.0))
+        augment_fn = functools.partial(augment_fn, scale=crop_scale)
 
     def save_checkpoint(epochs_done: int, batch: int = 0, partial=None):
         tmp = run_dir / "last.pt.tmp"
@@ -303,7 +310,7 @@ def main(argv=None):
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD nesterov momentum 0.9",
                      "lr_peak": args.lr, "schedule": "one-cycle: linear warm-up 15%, linear decay to 0",
                      "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
-                     "augmentation": augment_text.format(side=side, min_area=f"{100 * args.crop_scale:g}"),
+                     "augmentation": augment_text.format(side=side, min_area=f"{100 * crop_scale[0]:g}"),
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
                                  "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
                                 if args.eps > 0 else None),

@@ -79,6 +79,14 @@ def test_crop_scale_out_of_range_is_refused_before_anything_is_written(tmp_path,
     assert not (tmp_path / "runs").exists() and not (tmp_path / "models").exists()
 
 
+def test_crop_scale_without_resized_crop_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--name", "x", "--crop-scale", "0.35", "--epochs", "1",
+              "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")])
+    assert "--crop-scale applies to --augment resized-crop only" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_load_size():
     assert load_size("cifar10", 32) == 32
     assert load_size("imagenette", 128) == 144
