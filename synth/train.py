@@ -6,8 +6,9 @@ the package's own :func:`synth.pgd.pgd` with a cross-entropy objective. Resumabl
 one; a resumed run replays the same batches and augmentations); bf16 autocast (where the device has native bf16) and
 ``channels_last`` on the CPU; clean and PGD robust accuracy every few epochs on a test
 subset and at the end on the test split (clean: all of it; PGD: all, or ``--final-eval-size``
-images). ``--init-from`` starts a second cycle from a
-bundled model. Writes ``assets/models/<name>.safetensors`` and ``<name>.json`` (the model card).
+images). ``--init-from`` starts a second cycle from a bundled model; ``--ema DECAY`` evaluates
+and ships an exponential moving average of the weights. Writes ``assets/models/<name>.safetensors``
+and ``<name>.json`` (the model card).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torchvision.ops import roi_align
 from tqdm import tqdm
 
@@ -58,6 +60,9 @@ def parse_args(argv=None):
     p.add_argument("--crop-scale", type=float, default=None,
                    help="resized-crop only: smallest crop area as a fraction of the image's (torchvision's scale[0]; "
                         "default 0.08, the ImageNet recipe; fastai's Imagenette recipe uses 0.35)")
+    p.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                   help="also keep an exponential moving average of the weights and BN statistics (e.g. 0.999: a horizon "
+                        "of about 1,000 steps); it is what gets evaluated and shipped")
     p.add_argument("--norm", default="l2", choices=["l2", "linf"], help="threat model of the training attack")
     p.add_argument("--eps", type=float, default=0.0, help="training attack radius on [0,1] images; 0 = standard training")
     p.add_argument("--attack-steps", type=int, default=7)
@@ -88,6 +93,8 @@ def parse_args(argv=None):
             p.error("--crop-scale applies to --augment resized-crop only")
         if not 0 < args.crop_scale <= 1:
             p.error(f"--crop-scale must be in (0, 1], got {args.crop_scale}")
+    if args.ema is not None and not 0 < args.ema < 1:
+        p.error(f"--ema must be in (0, 1), got {args.ema}")
     return args
 
 
@@ -219,6 +226,8 @@ def main(argv=None):
     no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, momentum=0.9, nesterov=True)
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
+    shipped = ema.module if ema is not None else model  # what is evaluated and written
     step_size = args.attack_step_size or 2.5 * args.eps / max(args.attack_steps, 1)
     run_dir = Path(args.runs_dir) / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -228,6 +237,10 @@ def main(argv=None):
         ck = torch.load(ckpt_path, weights_only=True, map_location=device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
+        if ema is not None:
+            if "ema" not in ck:
+                raise ValueError(f"{ckpt_path} was written without --ema; resume without it or use a new --runs-dir")
+            ema.load_state_dict(ck["ema"])
         start_epoch, start_batch, wall, log = ck["epoch"], ck.get("batch", 0), ck["wall"], json.loads(ck["log"])
         print(f"resumed {args.name} at epoch {start_epoch}" + (f", batch {start_batch} of epoch {start_epoch + 1}"
                                                                  if start_batch else "")
@@ -242,7 +255,8 @@ def main(argv=None):
 
     def save_checkpoint(epochs_done: int, batch: int = 0, partial=None):
         tmp = run_dir / "last.pt.tmp"
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epochs_done, "batch": batch,
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), **({"ema": ema.state_dict()} if ema else {}),
+                    "epoch": epochs_done, "batch": batch,
                     "g_state": g.get_state(), "partial": partial, "wall": wall, "log": json.dumps(log)}, tmp)
         os.replace(tmp, ckpt_path)  # atomic: a kill during the save leaves the previous checkpoint
 
@@ -272,6 +286,8 @@ def main(argv=None):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if ema is not None:
+                ema.update_parameters(model)
             seen += len(y)
             correct += (logits.argmax(1) == y).sum().item()
             loss_sum += loss.item() * len(y)
@@ -285,23 +301,23 @@ def main(argv=None):
                  "minutes": wall / 60}
         if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
             sub = test.subset(min(args.eval_subset, len(test)))
-            model.eval()
-            entry["clean_acc"], entry["robust_acc"] = evaluate(model, sub.images, sub.labels, size, args.norm,
+            shipped.eval()
+            entry["clean_acc"], entry["robust_acc"] = evaluate(shipped, sub.images, sub.labels, size, args.norm,
                                                                eval_eps, 10, bf16=args.bf16, desc="subset eval")
             entry["eval_note"] = (f"{len(sub)} test images, {args.norm} PGD eps {eval_eps} 10 steps"
                                   + (" bf16" if args.bf16 else ""))
         log.append(entry)
         print(json.dumps(entry), flush=True)
         save_checkpoint(epoch + 1)
-    model.eval()
+    shipped.eval()
     train_threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
     final = test if args.final_eval_size is None else test.subset(args.final_eval_size)
     t0 = time.time()
-    clean, robust_acc = evaluate(model, final.images, final.labels, size, args.norm, eval_eps, args.eval_steps,
+    clean, robust_acc = evaluate(shipped, final.images, final.labels, size, args.norm, eval_eps, args.eval_steps,
                                  desc="final eval")
     if len(final) < len(test):  # clean accuracy costs one forward pass: always on the whole split
-        clean, _ = evaluate(model, test.images, test.labels, size, args.norm, 0.0, 0, desc="final clean eval")
+        clean, _ = evaluate(shipped, test.images, test.labels, size, args.norm, 0.0, 0, desc="final clean eval")
     print(f"final: clean {clean:.2f}% ({len(test)} images)  robust {robust_acc} ({len(final)})  ({time.time() - t0:.0f}s)")
     card = {
         "name": args.name, "arch": args.arch, "width": args.width, "dataset": args.dataset,
@@ -314,6 +330,9 @@ def main(argv=None):
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
                                  "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
                                 if args.eps > 0 else None),
+                     "weight_ema": ({"decay": args.ema, "note": "the shipped weights and BN statistics are the exponential "
+                                                              "moving average, updated after every optimiser step"}
+                                    if args.ema else None),
                      "bf16_autocast": args.bf16, "train_images": len(train), "seed": args.seed,
                      "wall_minutes": round(wall / 60, 1),
                      "device": f"{device.type}, {train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
@@ -326,7 +345,7 @@ def main(argv=None):
                                "step_size": 2.5 * eval_eps / args.eval_steps, "random_start": False,
                                "precision": "float32"} if eval_eps > 0 else None},
     }
-    save_bundled(model, card, Path(args.out_dir))
+    save_bundled(shipped, card, Path(args.out_dir))
     print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
 
 

@@ -105,15 +105,16 @@ def test_resized_crop_whole_image_is_a_resize_and_crops_vary():
     assert spans.max() - spans.min() > 0.05  # different boxes cover different parts of the ramp
 
 
-def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("extra", [[], ["--ema", "0.9"]], ids=["plain", "ema"])
+def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, capsys, extra):
     """Killed mid-epoch, the run resumes from the in-epoch checkpoint and ends with exactly the
-    weights of an uninterrupted run (same batches, augmentations and optimizer state)."""
+    weights of an uninterrupted run (same batches, augmentations, optimizer state and weight average)."""
     import synth.train as train_mod
     from safetensors.torch import load_file
     _cifar_folder(tmp_path / "data")
     common = ["--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--eps", "0.5",
               "--attack-steps", "1", "--eval-steps", "1", "--threads", "1", "--epochs", "2",
-              "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")]
+              "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")] + extra
     main(["--name", "whole", "--checkpoint-minutes", "1000"] + common)
 
     calls, real_lr_at = [], train_mod.lr_at
@@ -134,3 +135,40 @@ def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, caps
     assert whole.keys() == cut.keys() and all(torch.equal(whole[k], cut[k]) for k in whole)
     card = json.loads((tmp_path / "models" / "cut.json").read_text())
     assert [e["epoch"] for e in card["training"]["log"]] == [1, 2]
+
+
+def test_ema_ships_the_weight_average_not_the_last_weights(tmp_path):
+    from safetensors.torch import load_file
+    _cifar_folder(tmp_path / "data")
+    main(["--name", "avg", "--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--epochs", "2",
+          "--lr", "0.5", "--ema", "0.5", "--threads", "1", "--runs-dir", str(tmp_path / "runs"),
+          "--out-dir", str(tmp_path / "models")])
+    ck = torch.load(tmp_path / "runs" / "avg" / "last.pt", weights_only=True)
+    shipped = load_file(tmp_path / "models" / "avg.safetensors")
+    live, average = ck["model"], {k.removeprefix("module."): v for k, v in ck["ema"].items() if k.startswith("module.")}
+    assert ck["ema"]["n_averaged"].item() == 4  # one update per optimiser step: 2 epochs x 2 batches
+    conv = "net.conv1.weight"
+    assert torch.allclose(shipped[conv], average[conv]) and not torch.allclose(shipped[conv], live[conv], atol=1e-4)
+    assert all(torch.allclose(shipped[k], average[k].float()) for k in shipped)  # BN statistics averaged too
+    card = json.loads((tmp_path / "models" / "avg.json").read_text())
+    assert card["training"]["weight_ema"]["decay"] == 0.5
+
+
+@pytest.mark.parametrize("decay", ["0", "1", "1.5"])
+def test_ema_decay_out_of_range_is_refused(tmp_path, decay, capsys):
+    with pytest.raises(SystemExit):
+        main(["--name", "x", "--ema", decay, "--epochs", "1", "--runs-dir", str(tmp_path / "runs"),
+              "--out-dir", str(tmp_path / "models")])
+    assert "--ema must be in (0, 1)" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_resuming_a_run_without_ema_with_ema_is_refused(tmp_path):
+    _cifar_folder(tmp_path / "data", per_class=1)
+    args = ["--name", "x", "--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--threads", "1",
+            "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")]
+    main(args + ["--epochs", "1"])
+    before = (tmp_path / "runs" / "x" / "last.pt").read_bytes()
+    with pytest.raises(ValueError, match="without --ema"):
+        main(args + ["--epochs", "2", "--ema", "0.9"])
+    assert (tmp_path / "runs" / "x" / "last.pt").read_bytes() == before
