@@ -63,6 +63,9 @@ def parse_args(argv=None):
     p.add_argument("--ema", type=float, default=None, metavar="DECAY",
                    help="also keep an exponential moving average of the weights and BN statistics (e.g. 0.999: a horizon "
                         "of about 1,000 steps); it is what gets evaluated and shipped")
+    p.add_argument("--cutmix", type=float, default=0.0, metavar="P",
+                   help="standard training only: paste a random box of another image of the batch into each image with "
+                        "probability P, the labels weighted by area (CutMix); a regulariser for sets that overfit")
     p.add_argument("--norm", default="l2", choices=["l2", "linf"], help="threat model of the training attack")
     p.add_argument("--eps", type=float, default=0.0, help="training attack radius on [0,1] images; 0 = standard training")
     p.add_argument("--attack-steps", type=int, default=7)
@@ -93,6 +96,10 @@ def parse_args(argv=None):
             p.error("--crop-scale applies to --augment resized-crop only")
         if not 0 < args.crop_scale <= 1:
             p.error(f"--crop-scale must be in (0, 1], got {args.crop_scale}")
+    if not 0 <= args.cutmix <= 1:
+        p.error(f"--cutmix must be a probability in [0, 1], got {args.cutmix}")
+    if args.cutmix and args.eps > 0:
+        p.error("--cutmix is for standard training (--eps 0): the training attack needs one label per image")
     if args.ema is not None and not 0 < args.ema < 1:
         p.error(f"--ema must be in (0, 1), got {args.ema}")
     return args
@@ -151,6 +158,28 @@ def augment_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator,
     y0 = torch.rand(n, generator=generator) * (s - h)
     boxes = torch.stack([torch.arange(n, dtype=x.dtype), x0, y0, x0 + w, y0 + h], 1).to(x)
     return random_flip(roi_align(x, boxes, output_size=size, sampling_ratio=2, aligned=True), generator)
+
+
+def cutmix(x: torch.Tensor, probability: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """CutMix (Yun et al. 2019), batched: with ``probability`` an image gets a random box pasted from
+    another image of the batch, the box's area uniform in [0, 1] (Beta(1, 1)), clipped at the border.
+
+    Args:
+        x: (N, C, H, W) images.
+    Returns:
+        (mixed images (N, C, H, W), partner index (N,) into the batch, own fraction (N,) in [0, 1]:
+        the share of each image still its own, which weights its label in the loss; 1 where unmixed).
+    """
+    n, _, h, w = x.shape
+    partner = torch.randperm(n, generator=generator)
+    side = (1 - torch.rand(n, generator=generator)).sqrt() * (torch.rand(n, generator=generator) < probability)
+    cy, cx = torch.rand(n, generator=generator) * h, torch.rand(n, generator=generator) * w
+    y0, y1 = (cy - side * h / 2).clamp(0, h).round(), (cy + side * h / 2).clamp(0, h).round()
+    x0, x1 = (cx - side * w / 2).clamp(0, w).round(), (cx + side * w / 2).clamp(0, w).round()
+    rows, cols = torch.arange(h).view(1, h, 1), torch.arange(w).view(1, 1, w)
+    box = ((rows >= y0.view(-1, 1, 1)) & (rows < y1.view(-1, 1, 1)) & (cols >= x0.view(-1, 1, 1)) & (cols < x1.view(-1, 1, 1)))
+    own = 1 - box.flatten(1).float().mean(1)
+    return torch.where(box.unsqueeze(1).to(x.device), x[partner], x), partner, own
 
 
 AUGMENTATIONS = {  # name -> (function, description for the card)
@@ -275,6 +304,9 @@ def main(argv=None):
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
             x = augment_fn(train.images[idx].float().div_(255), size, g).to(device).contiguous(memory_format=torch.channels_last)
             y = train.labels[idx].to(device)
+            if args.cutmix:
+                x, partner, own = cutmix(x, args.cutmix, g)
+                own = own.to(device)
             if args.eps > 0:
                 x = attack(model, x, y, args.norm, args.eps, args.attack_steps, step_size, args.bf16)
                 model.train()
@@ -282,7 +314,11 @@ def main(argv=None):
                 group["lr"] = lr_at((epoch * steps_per_epoch + b) / total_steps, args.lr)
             with autocast(x, args.bf16):
                 logits = model(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
+            if args.cutmix:  # each label weighted by its share of the image
+                ce = functools.partial(F.cross_entropy, logits.float(), label_smoothing=args.label_smoothing, reduction="none")
+                loss = (own * ce(y) + (1 - own) * ce(y[partner])).mean()
+            else:
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -326,7 +362,9 @@ def main(argv=None):
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD nesterov momentum 0.9",
                      "lr_peak": args.lr, "schedule": "one-cycle: linear warm-up 15%, linear decay to 0",
                      "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
-                     "augmentation": augment_text.format(side=side, min_area=f"{100 * crop_scale[0]:g}"),
+                     "augmentation": augment_text.format(side=side, min_area=f"{100 * crop_scale[0]:g}")
+                     + (f" + CutMix (probability {args.cutmix:g}, box area uniform in [0, 1], labels weighted by area)"
+                        if args.cutmix else ""),
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
                                  "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
                                 if args.eps > 0 else None),

@@ -10,7 +10,7 @@ from synth import load_model
 from synth.data import CIFAR10_CLASSES
 import torch.nn.functional as F
 
-from synth.train import augment_resized_crop, load_size, main
+from synth.train import augment_resized_crop, cutmix, load_size, main
 
 
 def _cifar_folder(root, per_class=2):
@@ -172,3 +172,38 @@ def test_resuming_a_run_without_ema_with_ema_is_refused(tmp_path):
     with pytest.raises(ValueError, match="without --ema"):
         main(args + ["--epochs", "2", "--ema", "0.9"])
     assert (tmp_path / "runs" / "x" / "last.pt").read_bytes() == before
+
+
+def test_cutmix_pastes_one_box_of_the_partner_and_reports_the_own_share():
+    g = torch.Generator().manual_seed(0)
+    x = torch.arange(16, dtype=torch.float32).view(16, 1, 1, 1).expand(16, 3, 24, 20).clone()  # image i is all i
+    mixed, partner, own = cutmix(x, 1.0, g)
+    is_own, is_partner = mixed == x, mixed == x[partner]
+    assert bool((is_own | is_partner).all())  # nothing but the two images
+    other = partner != torch.arange(16)  # an image paired with itself is left as it is
+    assert int(other.sum()) >= 12
+    assert torch.allclose(own[other], is_own[other, 0].flatten(1).float().mean(1))
+    assert 0 < own.min() and own.max() <= 1 and own.std() > 0.1  # box sizes vary
+    box = ~is_own[:, 0]
+    for m in box[other & (own < 1)]:  # the pasted region is one axis-aligned rectangle
+        r, c = m.any(1).nonzero().flatten(), m.any(0).nonzero().flatten()
+        assert bool(m[r.min():r.max() + 1, c.min():c.max() + 1].all()) and int(m.sum()) == len(r) * len(c)
+    same, _, own0 = cutmix(x, 0.0, g)
+    assert torch.equal(same, x) and bool((own0 == 1).all())
+
+
+def test_cutmix_training_run_records_it(tmp_path):
+    _cifar_folder(tmp_path / "data")
+    main(["--name", "mix", "--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--epochs", "1",
+          "--cutmix", "0.5", "--threads", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")])
+    card = json.loads((tmp_path / "models" / "mix.json").read_text())
+    assert "CutMix (probability 0.5" in card["training"]["augmentation"]
+
+
+@pytest.mark.parametrize("bad, message", [(["--cutmix", "1.5"], "--cutmix must be a probability"),
+                                          (["--cutmix", "0.5", "--eps", "0.5"], "--cutmix is for standard training")])
+def test_cutmix_bad_options_are_refused(tmp_path, bad, message, capsys):
+    with pytest.raises(SystemExit):
+        main(["--name", "x", "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")] + bad)
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
