@@ -83,7 +83,7 @@ def test_pgd_keeps_robust_labels_and_flips_standard(test_subset):
     clean_s, rob_s = evaluate(standard, sub.images, sub.labels, 32, "l2", 0.5, 10)
     clean_r, _ = evaluate(robust, sub.images, sub.labels, 32, "l2", 0.0, 0)
     assert rob_r >= 0.6 * clean_r          # most correct labels survive eps 0.5
-    # nearly all standard labels flip (3.4% robust on its card), and far more than the robust model's
+    # nearly all standard labels flip (3.9% robust on its card), and far more than the robust model's
     assert rob_s <= 0.1 * clean_s
     assert rob_r >= 2.5 * rob_s
 
