@@ -5,12 +5,32 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._report import report  # noqa: E402
 from synth.registry import ASSETS  # noqa: E402
+
+
+def devices(cycles: list[dict]) -> str:
+    """Where a lineage of training cycles ran: "on <device>", or each device with the runs (1-based) that used it.
+
+    Cards written over the sessions spell the device differently ("cpu, 1 thread (final evaluation: 2 threads)",
+    "cpu, 2 thread(s) (final evaluation: 2)"); the training device and thread count are what is compared and shown.
+    """
+    groups: list[list] = []  # [device, first run, last run], consecutive runs on the same device merged
+    for i, cycle in enumerate(cycles, 1):
+        found = re.match(r"(\w+), (\d+) thread", cycle["device"])
+        device = f"{found[1]}, {found[2]} thread{'s' if found[2] != '1' else ''}" if found else cycle["device"]
+        if groups and groups[-1][0] == device:
+            groups[-1][2] = i
+        else:
+            groups.append([device, i, i])
+    if len(groups) == 1:
+        return f"on {groups[0][0]}"
+    return "(" + "; ".join(f"run{'s' if a != b else ''} {a if a == b else f'{a}-{b}'} on {d}" for d, a, b in groups) + ")"
 
 
 def main():
@@ -32,8 +52,8 @@ def main():
             cycles.insert(0, cycles[0]["init_from"]["training"])
             minutes += cycles[0]["wall_minutes"]
         epochs = " + ".join(str(c["epochs"]) for c in cycles)
-        recipe = f"{epochs} epochs{f' ({len(cycles)} one-cycle runs)' if len(cycles) > 1 else ''}, {minutes:.1f} min on {t['device']}" + (
-            f"; attack {atk['steps']} steps of {atk['step_size']:.3g}" if atk else "")
+        recipe = f"{epochs} epochs{f' ({len(cycles)} one-cycle runs)' if len(cycles) > 1 else ''}, {minutes:.1f} min {devices(cycles)}" + (
+            f"; attack {atk['steps']} step{'s' if atk['steps'] != 1 else ''} of {atk['step_size']:.3g}" if atk else "")
         ev = m.get("attack")
         rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
         arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else
