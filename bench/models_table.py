@@ -42,7 +42,7 @@ def main():
         if "arch" not in card:  # a generator
             t = card["training"]
             rows.append(f"| `{card['name']}` | {card['kind']} (latent {card['latent']}, width {card['width']}) | {card['dataset']} | - | "
-                        f"{t['epochs']} epochs, {t['wall_minutes']} min on {t['device']} | - | - | - | {size:.1f} MB |")
+                        f"{t['epochs']} epochs, {t['wall_minutes']} min {devices([t])} | - | - | - | {size:.1f} MB |")
             continue
         t, m = card["training"], card["metrics"]
         robust = f"L2 eps {card['robust']['eps']}" if card.get("robust") else "standard"
