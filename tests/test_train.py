@@ -207,3 +207,20 @@ def test_cutmix_bad_options_are_refused(tmp_path, bad, message, capsys):
         main(["--name", "x", "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")] + bad)
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_compiled_training_matches_eager_training(tmp_path):
+    """--compile changes the speed, not the run: the same weights (float32) and a card that says so."""
+    from safetensors.torch import load_file
+    _cifar_folder(tmp_path / "data")
+    common = ["--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--epochs", "1",
+              "--no-bf16", "--threads", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")]
+    main(["--name", "eager"] + common)
+    main(["--name", "compiled", "--compile"] + common)
+    main(["--name", "untrained", "--lr", "0"] + common)
+    eager, compiled, initial = (load_file(tmp_path / "models" / f"{n}.safetensors") for n in ("eager", "compiled", "untrained"))
+    conv = "net.conv1.weight"
+    assert not torch.allclose(eager[conv], initial[conv], atol=1e-3)  # training moved the weights
+    assert all(torch.allclose(eager[k], compiled[k], atol=1e-4) for k in eager)
+    cards = {n: json.loads((tmp_path / "models" / f"{n}.json").read_text())["training"] for n in ("eager", "compiled")}
+    assert (cards["eager"]["compiled"], cards["compiled"]["compiled"]) == (False, True)
