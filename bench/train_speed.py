@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from synth.architectures import build  # noqa: E402
-from synth.pgd import bf16_is_native  # noqa: E402
+from synth.pgd import autocast, bf16_is_native  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "train_speed.json"
 
@@ -36,7 +36,7 @@ def sgd_step(width: int, batch: int, compiled: bool, bf16: bool):
     y = torch.arange(batch) % 10
 
     def step():
-        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+        with autocast(x, bf16):
             logits = forward(x)
         loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad(set_to_none=True)
