@@ -37,7 +37,7 @@ def main():
         for cap in args.max_prob:
             step = round(2.5 * eps / args.steps, 3)
             res = synth.generate(robust, labels, seeds=seeds, preset="synth.generate.cifar10", eps=eps, steps=args.steps,
-                                 step_size=step, max_prob=cap or None)
+                                 step_size=step, max_prob=cap or 1.0)  # 1 = no cap (None would keep the preset's)
             fd = metrics.frechet_distance(metrics.features(standard, res.x), real)
             agree = metrics.agreement(standard, res.x, labels)
             out[f"{eps:g}/{cap:g}"] = {"eps": eps, "max_prob": cap or None, "step_size": step, "agreement": agree, "fd": fd,
