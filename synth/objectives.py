@@ -99,14 +99,15 @@ class class_score(Objective):
         label: (N,) int64 target classes (or an int for the whole batch).
         max_prob: optional cap: the score is ``min(log p(y|x), log max_prob)``, so a sample
             whose target probability reached ``max_prob`` gets no gradient and stops moving
-            (keeps generated images from over-saturating into class prototypes).
+            (keeps generated images from over-saturating into class prototypes). ``None``
+            or 1 means no cap (log 1 = 0 never binds).
     """
 
     def __init__(self, label, max_prob: float | None = None):
         if max_prob is not None and not 0 < max_prob <= 1:
             raise ValueError(f"max_prob must be in (0, 1], not {max_prob}")
-        self.label, self.max_prob = label, max_prob
-        self.name = "log p(y|x)" if max_prob is None else f"min(log p(y|x), log {max_prob:g})"
+        self.label, self.max_prob = label, (None if max_prob == 1 else max_prob)
+        self.name = "log p(y|x)" if self.max_prob is None else f"min(log p(y|x), log {self.max_prob:g})"
 
     def score(self, out):
         y = torch.as_tensor(self.label, device=out.logits.device).expand(out.logits.shape[0])

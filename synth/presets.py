@@ -34,7 +34,7 @@ class PGDConfig:
         consistent: super-resolution keeps the result's block means equal to the
             low-resolution input (steps in the null space of the downsampling).
         seed_kind: generation seed distribution (``multivariate``, ``univariate``, ``uniform``, ``mixture``).
-        max_prob: stop moving a sample once p(target) reaches this (None: never; the papers' setting).
+        max_prob: stop moving a sample once p(target) reaches this (None or 1: never; the papers' setting).
         source: document and table or section the numbers come from.
     """
     norm: str
@@ -146,6 +146,9 @@ _DEFAULT_SOURCE = {"cifar10": "synth.{task}.cifar10", "imagenette": "synth.{task
 
 def resolve(preset: str | PGDConfig, **overrides) -> PGDConfig:
     """A preset by name (or a config) with fields overridden.
+
+    An override of ``None`` keeps the preset's value (so tasks can pass their optional
+    arguments through unchanged); to switch a preset's confidence cap off, pass ``max_prob=1``.
 
     Raises:
         KeyError: unknown preset name.

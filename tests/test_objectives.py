@@ -44,3 +44,14 @@ def test_feature_match_layers_and_zero_at_target():
     fm = feature_match({"layer1": out.features["layer1"], "rep": out.rep}, {"layer1": 1.0, "rep": 0.5})
     assert fm.layers == ("layer1",)
     assert torch.allclose(fm(out), torch.zeros(2))
+
+
+def test_class_score_cap_stops_gradient_and_one_means_no_cap():
+    logits = torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.5, 0.0]], requires_grad=True)
+    out = Outputs(logits=logits, rep=None, features={}, image=None)
+    capped = class_score(torch.tensor([0, 0]), max_prob=0.9)(out)
+    (grad,) = torch.autograd.grad(capped.sum(), logits)
+    assert grad[0].abs().sum() == 0 and grad[1].abs().sum() > 0  # p(0) = 0.96 >= 0.9: no gradient
+    uncapped = class_score(torch.tensor([0, 0]), max_prob=1)
+    assert uncapped.max_prob is None and uncapped.name == "log p(y|x)"
+    assert torch.equal(uncapped(out), class_score(torch.tensor([0, 0]))(out))

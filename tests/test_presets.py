@@ -49,6 +49,9 @@ def test_every_preset_valid():
 def test_resolve_overrides_and_errors():
     cfg = presets.resolve("synth.generate.cifar10", steps=5)
     assert cfg.steps == 5 and "overridden" in cfg.source
+    # None keeps the preset's value; 1 is how a caller switches the cap off
+    assert presets.resolve("synth.generate.cifar10", max_prob=None).max_prob == presets.PRESETS["synth.generate.cifar10"].max_prob < 1
+    assert presets.resolve("synth.generate.cifar10", max_prob=1).max_prob == 1
     with pytest.raises(TypeError, match="unknown option"):
         presets.resolve("synth.generate.cifar10", iterations=5)
     with pytest.raises(ValueError, match="steps"):

@@ -219,6 +219,13 @@ def pgd_sliders(cfg: presets.PGDConfig, lam: bool = False):
     return out
 
 
+def cap_slider(cfg: presets.PGDConfig):
+    """The confidence cap (``max_prob``) preset to ``cfg``; 1 switches it off."""
+    return gr.Slider(0.5, 1.0, value=cfg.max_prob or 1.0, step=0.01, label="confidence cap",
+                     info="stop once p(class) reaches it (1 = off, the paper's setting); seeds far from the class "
+                          "(uniform, univariate) need it off or higher to grow class features")
+
+
 def seed_box():
     with gr.Row():
         seed = gr.Number(value=0, precision=0, label="seed", minimum=0)
@@ -237,7 +244,7 @@ def class_dropdown(store: ModelStore, with_predict: bool = False, label="class")
     return gr.Dropdown(choices, value=choices[0] if choices else None, label=label)
 
 
-def on_model_change(store: ModelStore, task: str, with_predict: bool = False, lam: bool = False):
+def on_model_change(store: ModelStore, task: str, with_predict: bool = False, lam: bool = False, cap: bool = False):
     """Callback for the model dropdown: new class list and the task's preset values."""
 
     @friendly
@@ -249,6 +256,8 @@ def on_model_change(store: ModelStore, task: str, with_predict: bool = False, la
                gr.update(value=cfg.steps), gr.update(value=cfg.step_size, maximum=max(4 * cfg.step_size, 1.0))]
         if lam:
             ups.append(gr.update(value=cfg.lam or 0.0))
+        if cap:
+            ups.append(gr.update(value=cfg.max_prob or 1.0))
         return ups
     return update
 

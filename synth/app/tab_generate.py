@@ -6,8 +6,8 @@ import torch
 
 from ..seeds import KINDS
 from ..tasks import generate
-from .common import (BF16, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, on_model_change, outputs_of,
-                    pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box, shown_image)
+from .common import (BF16, cap_slider, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, on_model_change,
+                    outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box, shown_image)
 
 
 def build(store, examples=()):
@@ -20,6 +20,7 @@ def build(store, examples=()):
             label = class_dropdown(store)
             kind = gr.Radio(list(KINDS), value=cfg.seed_kind or "multivariate", label="seed distribution")
             eps, steps, step_size = pgd_sliders(cfg)
+            cap = cap_slider(cfg)
             seed = seed_box()
             compare = compare_box()
             go = gr.Button("Generate", variant="primary")
@@ -28,7 +29,7 @@ def build(store, examples=()):
             out, twin_out, probs, plot = result_panel("generate")
 
     @friendly
-    def run(model_name, label_name, seed_kind, eps_v, steps_v, step_v, seed_v, compare_v, progress=gr.Progress()):
+    def run(model_name, label_name, seed_kind, eps_v, steps_v, step_v, seed_v, compare_v, cap_v=None, progress=gr.Progress()):
         n_steps = check_steps(steps_v)
         y = class_index(store.get(model_name), label_name)
         first = {}
@@ -36,7 +37,8 @@ def build(store, examples=()):
         def one(m, cb):
             gen = torch.Generator().manual_seed(int(seed_v or 0))
             seeds = first["seeds"] if "seeds" in first else seed_kind
-            res = generate(m, [y], seeds=seeds, generator=gen, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps, step_size=step_v)
+            res = generate(m, [y], seeds=seeds, generator=gen, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps, step_size=step_v,
+                           max_prob=cap_v)
             first.setdefault("seeds", res.extras["seeds"])  # the twin starts from the same seed
             return res
 
@@ -45,6 +47,7 @@ def build(store, examples=()):
         first_res = next(iter(results.values()))
         return pil(first_res.extras["seeds"]), main, twin, probs_label(store.get(model_name), first_res), frame
 
-    go.click(run, [model, label, kind, eps, steps, step_size, seed, compare], [seed_img, out, twin_out, probs, plot],
+    # the cap comes last so that API callers written before it existed keep working
+    go.click(run, [model, label, kind, eps, steps, step_size, seed, compare, cap], [seed_img, out, twin_out, probs, plot],
              api_name="generate")
-    model.change(on_model_change(store, "generate"), model, [label, eps, steps, step_size], api_visibility="private")
+    model.change(on_model_change(store, "generate", cap=True), model, [label, eps, steps, step_size, cap], api_visibility="private")

@@ -15,7 +15,8 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
 
     ``x = argmin_{||x' - x0||_2 <= eps} L(x', y)`` with ``x0 ~ G_y`` (eq. 2), i.e. maximise
     log p(y | x') inside an L2 ball around a seed drawn from the class's seed distribution
-    (capped at ``max_prob`` when the preset sets it, see ``class_score``).
+    (capped at ``max_prob`` when the preset sets it, see ``class_score``; ``max_prob=1``
+    switches the cap off, ``None`` keeps the preset's).
 
     Args:
         model: a ``RobustClassifier``.

@@ -189,3 +189,17 @@ def test_ten_concurrent_clients(server, files):
     with ThreadPoolExecutor(10) as pool:
         sizes = list(pool.map(one, range(10)))
     assert sizes == [store.get(store.default).input_size] * 10
+
+
+def test_generate_confidence_cap(server, files):
+    """The cap slider reaches the task: capped at 0.6 the sample stops near p 0.6, uncapped it goes on to p ~1."""
+    client, store = server
+    if store.default != "cifar10-l2":
+        pytest.skip("needs the bundled cifar10-l2 (the stub model's probabilities do not move toward the class)")
+    cls = store.get(store.default).classes[1]
+    p = {}
+    for cap in (0.6, 1.0):
+        args = (store.default, cls, "uniform", 30.0, 20, 1.25, 0, False, cap)
+        probs = client.predict(*args, api_name="/generate")[3]  # seed, result, twin, probabilities, plot
+        p[cap] = {c["label"]: c["confidence"] for c in probs["confidences"]}[cls]
+    assert p[0.6] < 0.95 and p[1.0] > 0.99, p
