@@ -219,11 +219,10 @@ def pgd_sliders(cfg: presets.PGDConfig, lam: bool = False):
     return out
 
 
-def cap_slider(cfg: presets.PGDConfig):
+def cap_slider(cfg: presets.PGDConfig, note: str = ""):
     """The confidence cap (``max_prob``) preset to ``cfg``; 1 switches it off."""
     return gr.Slider(0.5, 1.0, value=cfg.max_prob or 1.0, step=0.01, label="confidence cap",
-                     info="stop once p(class) reaches it (1 = off, the paper's setting); seeds far from the class "
-                          "(uniform, univariate) need it off or higher to grow class features")
+                     info="an image stops moving once p(class) reaches it (1 = off, as in the papers)" + note)
 
 
 def seed_box():

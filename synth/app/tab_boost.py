@@ -5,9 +5,9 @@ import gradio as gr
 import torch
 
 from ..tasks import boost
-from .common import (BF16, FIT_NOTE, ImageUpload, check_steps, class_dropdown, compare_box, friendly, image_input, model_dropdown,
-                    on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
-                    seed_box, shown_image)
+from .common import (BF16, FIT_NOTE, ImageUpload, cap_slider, check_steps, class_dropdown, compare_box, friendly, image_input,
+                    model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label,
+                    result_panel, run_pair, seed_box, shown_image)
 
 SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
 
@@ -25,6 +25,7 @@ def build(store, examples=()):
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
             eps, steps, _ = pgd_sliders(cfg)
+            cap = cap_slider(cfg)
             seed = seed_box()
             compare = compare_box()
             go = gr.Button("Boost", variant="primary")
@@ -33,7 +34,7 @@ def build(store, examples=()):
             out, twin_out, probs, plot = result_panel("boost", "classifier's probabilities after boosting")
 
     @friendly
-    def run(source_v, path, model_name, label_name, eps_v, steps_v, seed_v, compare_v, progress=gr.Progress()):
+    def run(source_v, path, model_name, label_name, eps_v, steps_v, seed_v, compare_v, cap_v=None, progress=gr.Progress()):
         n_steps = check_steps(steps_v)
         m0 = store.get(model_name)
         y = optional_label(m0, label_name)
@@ -47,10 +48,13 @@ def build(store, examples=()):
         else:
             x = image_input(m0, path).cpu()
         results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: boost(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps), n_steps, progress)
+                           lambda m, cb: boost(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps, max_prob=cap_v),
+                           n_steps, progress)
         main, twin, frame = outputs_of(results)
         return pil(x), main, twin, probs_label(m0, next(iter(results.values()))), frame
 
-    go.click(run, [source, image, model, label, eps, steps, seed, compare], [before, out, twin_out, probs, plot], api_name="boost")
-    model.change(friendly(lambda name: on_model_change(store, "boost", with_predict=True)(name)[:3]), model, [label, eps, steps],
+    # the cap comes last so that API callers written before it existed keep working
+    go.click(run, [source, image, model, label, eps, steps, seed, compare, cap], [before, out, twin_out, probs, plot], api_name="boost")
+    update = on_model_change(store, "boost", with_predict=True, cap=True)  # label, eps, steps, step size, cap: no step-size slider here
+    model.change(friendly(lambda name: [u for i, u in enumerate(update(name)) if i != 3]), model, [label, eps, steps, cap],
                  api_visibility="private")

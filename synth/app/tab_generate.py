@@ -20,7 +20,7 @@ def build(store, examples=()):
             label = class_dropdown(store)
             kind = gr.Radio(list(KINDS), value=cfg.seed_kind or "multivariate", label="seed distribution")
             eps, steps, step_size = pgd_sliders(cfg)
-            cap = cap_slider(cfg)
+            cap = cap_slider(cfg, "; seeds far from the class (uniform, univariate) need it higher or off")
             seed = seed_box()
             compare = compare_box()
             go = gr.Button("Generate", variant="primary")

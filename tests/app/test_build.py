@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from app import build_demo
-from synth.app.common import ModelStore, check_steps, editor_input, friendly
+from synth.app.common import ModelStore, check_steps, editor_input, friendly, on_model_change
 
 from ..conftest import make_tiny
 
@@ -28,6 +28,17 @@ def test_twin_and_choices():
     assert store.twin("tiny-l2") == "tiny-standard"
     assert store.twin("tiny-standard") is None or store.twin("tiny-standard") == "tiny-standard"
     assert [v for _, v in store.choices()] == ["tiny-l2", "tiny-standard"]
+
+
+def test_model_change_sets_the_presets_cap():
+    """Switching model resets the cap slider to that model's preset: 0.95 for CIFAR-10 generation, off (1) for a
+    data set whose preset has none."""
+    models = {"tiny-l2": make_tiny(0, dataset="cifar10"), "big-l2": make_tiny(1, dataset="imagenette")}
+    store = ModelStore(names=list(models), loader=models.__getitem__, published=False)
+    label, eps, steps, step_size, cap = on_model_change(store, "generate", cap=True)("tiny-l2")
+    assert cap["value"] == 0.95 and eps["value"] == 30.0
+    assert on_model_change(store, "generate", cap=True)("big-l2")[-1]["value"] == 1.0
+    assert len(on_model_change(store, "generate")("tiny-l2")) == 4
 
 
 def test_friendly_errors():
