@@ -36,12 +36,12 @@ def batched(fn, n, batch):
 def generation(robust, standard, real_feats, n, batch):
     per_class = n // 10
     labels = torch.arange(10).repeat_interleave(per_class)
-    ours = "synth.generate.cifar10"
-    settings = [("multivariate", ours, robust, False), ("univariate", ours, robust, False),
-                ("uniform", ours, robust, False), ("mixture", ours, robust, False),
-                ("multivariate", "santurkar2019.generate.cifar10", robust, False),
-                ("multivariate", "synth.generate.cifar10", standard, False),
-                ("multivariate", "synth.generate.cifar10", robust, True)]
+    # each seed kind with its own default preset (synth.generate.cifar10_<kind> where it exists)
+    settings = [(kind, synth.presets.default_for("generate", robust, kind), robust, False)
+                for kind in ("multivariate", "univariate", "uniform", "mixture")]
+    settings += [("multivariate", "santurkar2019.generate.cifar10", robust, False),
+                 ("multivariate", "synth.generate.cifar10", standard, False),
+                 ("multivariate", "synth.generate.cifar10", robust, True)]
     rows, data_out = [], {}
     for kind, preset, gen_model, bf16 in settings:
         g = torch.Generator().manual_seed(0)
@@ -59,7 +59,8 @@ def generation(robust, standard, real_feats, n, batch):
         key = f"{gen_model.name} | {kind} | {preset}" + (" | bf16" if bf16 else "")
         data_out[key] = {"agreement": agree, "fd": fd, "fd_seeds": fd_seed, "fd_ratio": fd / fd_seed,
                          "eps": cfg.eps, "steps": cfg.steps, "step_size": cfg.step_size}
-        setting = f"`{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g})"
+        cap = f"cap {cfg.max_prob:g}" if cfg.max_prob else "no cap"
+        setting = f"`{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}, {cap})"
         rows.append(f"| {gen_model.name}{' (bf16 autocast)' if bf16 else ''} | {kind} | {setting} | {100 * agree:.1f}% |"
                     f" {fd:.1f} | {fd_seed:.1f} | {fd / fd_seed:.2f} |")
         print(rows[-1], flush=True)

@@ -101,6 +101,11 @@ PRESETS.update({
     # --- this project's settings for the bundled CIFAR-10 models (32 px)
     "synth.generate.cifar10": PGDConfig("l2", 30.0, 60, 1.25, seed_kind="multivariate", max_prob=0.95,
                                         source="synth: the paper's eps 30 and 60 steps (step 2.5*eps/60) with a 0.95 confidence cap, tuned on cifar10-l2 by bench/tune_generation.py; without the cap samples over-saturate"),
+    # the other seed kinds start further from the class: a cap stops them before class features appear
+    **{f"synth.generate.cifar10_{kind}": PGDConfig("l2", 30.0, 60, 1.25, seed_kind=kind, max_prob=cap,
+                                                   source=f"synth: the multivariate preset with {'cap ' + str(cap) if cap else 'no cap'} "
+                                                          f"for {kind} seeds, tuned on cifar10-l2 by bench/tune_generation.py --seeds")
+       for kind, cap in (("univariate", None), ("uniform", None), ("mixture", 0.99))},
     "synth.attack.cifar10": PGDConfig("l2", 40.0, 100, 1.0, source="synth: Fig. 2 grid at 32 px (eps 300 at 224 px scaled by 32/224 ~ 43)"),
     "synth.translate.cifar10": PGDConfig("l2", 10.0, 60, 0.5, source="synth: Duke's eps 60 at 224 px scaled by 32/224 ~ 8.6, fewer steps"),
     "synth.inpaint.cifar10": PGDConfig("l2", 0.5, 40, 0.05, fill="harmonic", masked=True,
@@ -204,11 +209,15 @@ def _get(name: str) -> PGDConfig:
     return PRESETS[name]
 
 
-def default_for(task: str, model) -> str:
-    """Name of the default preset of ``task`` for ``model`` (by its training data set)."""
+def default_for(task: str, model, variant: str | None = None) -> str:
+    """Name of the default preset of ``task`` for ``model`` (by its training data set).
+
+    ``variant`` (e.g. a generation seed kind) picks ``<preset>_<variant>`` where that exists:
+    ``default_for("generate", cifar10_model, "uniform") == "synth.generate.cifar10_uniform"``.
+    """
     template = _DEFAULT_SOURCE.get(model.dataset)
     name = template.format(task=task) if template else None
     if name not in PRESETS:
         # a two-domain model without its own entry uses the paper's two-domain settings
         name = f"synth.{task}.cifar10" if model.input_size[0] <= 32 else f"synth.{task}.imagenette"
-    return name
+    return f"{name}_{variant}" if variant and f"{name}_{variant}" in PRESETS else name

@@ -58,3 +58,15 @@ def test_resolve_overrides_and_errors():
         presets.resolve("synth.generate.cifar10", steps=10**9)
     with pytest.raises(KeyError):
         presets.resolve("nope")
+
+
+def test_default_for_seed_kind_variants():
+    class M:  # what default_for reads of a model
+        dataset, input_size = "cifar10", (32, 32)
+    assert presets.default_for("generate", M) == "synth.generate.cifar10"
+    assert presets.default_for("generate", M, "multivariate") == "synth.generate.cifar10"  # no variant: the base
+    assert presets.default_for("generate", M, "uniform") == "synth.generate.cifar10_uniform"
+    M.dataset = "imagenette"
+    assert presets.default_for("generate", M, "uniform") == "synth.generate.imagenette"
+    for kind in ("univariate", "uniform", "mixture"):
+        assert presets.PRESETS[f"synth.generate.cifar10_{kind}"].seed_kind == kind

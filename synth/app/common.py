@@ -165,8 +165,8 @@ def pil(x):
     return to_pil(x)[0]
 
 
-def preset_values(task: str, model) -> presets.PGDConfig:
-    return presets.resolve(presets.default_for(task, model))
+def preset_values(task: str, model, variant: str | None = None) -> presets.PGDConfig:
+    return presets.resolve(presets.default_for(task, model, variant))
 
 
 def example_images(store: ModelStore, n: int = 6) -> list[str]:

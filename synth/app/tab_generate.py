@@ -1,6 +1,8 @@
 """Generate tab: class-conditional samples from seeds (Santurkar et al. 2019, §3.1)."""
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 import torch
 
@@ -10,8 +12,14 @@ from .common import (BF16, cap_slider, check_steps, class_dropdown, class_index,
                     outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair, seed_box, shown_image)
 
 
+def seed_kind_preset(store, model_name, seed_kind):
+    """Slider updates (eps, steps, step size, cap) to the seed kind's own preset (``synth.generate.cifar10_uniform`` ...)."""
+    c = preset_values("generate", store.get(model_name), seed_kind)
+    return gr.update(value=c.eps), gr.update(value=c.steps), gr.update(value=c.step_size), gr.update(value=c.max_prob or 1.0)
+
+
 def build(store, examples=()):
-    cfg = preset_values("generate", store.get(store.default))
+    cfg = preset_values("generate", store.get(store.default))  # the multivariate seeds' preset
     gr.Markdown("Draw a seed from the class's seed distribution and maximise the class's log-probability "
                 "inside an L2 ball around it (targeted PGD on a robust classifier).")
     with gr.Row():
@@ -50,4 +58,7 @@ def build(store, examples=()):
     # the cap comes last so that API callers written before it existed keep working
     go.click(run, [model, label, kind, eps, steps, step_size, seed, compare, cap], [seed_img, out, twin_out, probs, plot],
              api_name="generate")
-    model.change(on_model_change(store, "generate", cap=True), model, [label, eps, steps, step_size, cap], api_visibility="private")
+    kind_preset = friendly(functools.partial(seed_kind_preset, store))
+    kind.change(kind_preset, [model, kind], [eps, steps, step_size, cap], api_visibility="private")
+    model.change(on_model_change(store, "generate"), model, [label, eps, steps, step_size], api_visibility="private").then(
+        kind_preset, [model, kind], [eps, steps, step_size, cap], api_visibility="private")

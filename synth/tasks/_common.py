@@ -15,9 +15,9 @@ def images(model, image, fit: str = "crop") -> torch.Tensor:
     return to_tensor(image, model.input_size, fit).to(model.device)
 
 
-def config(task: str, model, preset, overrides: dict) -> presets.PGDConfig:
-    """The preset (default: the model's data set's) with overrides applied."""
-    return presets.resolve(preset or presets.default_for(task, model), **overrides)
+def config(task: str, model, preset, overrides: dict, variant: str | None = None) -> presets.PGDConfig:
+    """The preset (default: the model's data set's, for ``variant`` where it has one) with overrides applied."""
+    return presets.resolve(preset or presets.default_for(task, model, variant), **overrides)
 
 
 @torch.no_grad()

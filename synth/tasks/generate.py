@@ -23,7 +23,8 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
         label: class name or index, or a list of them (one image per entry).
         seeds: seed kind (``multivariate``, ``univariate``, ``uniform``, ``mixture``), a
             ``SeedDistribution``, or a (N, 3, H, W) tensor of starting images in [0, 1].
-        preset: preset name (default: the model's data set's ``generate`` preset).
+        preset: preset name (default: the model's data set's ``generate`` preset, or its
+            ``<preset>_<seed kind>`` variant when ``seeds`` names a kind that has one).
         generator: ``torch.Generator`` for the seeds (and random start).
         callback: per-step hook, see ``pgd``.
         bf16: bfloat16 autocast.
@@ -40,7 +41,7 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
     """
     names = label if isinstance(label, (list, tuple, torch.Tensor)) else [label]
     y = model.labels(names, len(names))
-    cfg = config("generate", model, preset, overrides)
+    cfg = config("generate", model, preset, overrides, variant=seeds if isinstance(seeds, str) else None)
     if isinstance(seeds, torch.Tensor):
         x0 = seeds.to(model.device, torch.float32)
         if x0.shape[1:] != (3, *model.input_size) or len(x0) != len(y):

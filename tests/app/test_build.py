@@ -4,6 +4,7 @@ import pytest
 from PIL import Image
 
 from app import build_demo
+from synth.app.tab_generate import seed_kind_preset
 from synth.app.common import ModelStore, check_steps, editor_input, friendly, on_model_change
 
 from ..conftest import make_tiny
@@ -39,6 +40,9 @@ def test_model_change_sets_the_presets_cap():
     assert cap["value"] == 0.95 and eps["value"] == 30.0
     assert on_model_change(store, "generate", cap=True)("big-l2")[-1]["value"] == 1.0
     assert len(on_model_change(store, "generate")("tiny-l2")) == 4
+    # the seed-kind radio: uniform seeds switch the cap off, multivariate ones bring it back
+    assert seed_kind_preset(store, "tiny-l2", "uniform")[-1]["value"] == 1.0
+    assert seed_kind_preset(store, "tiny-l2", "multivariate")[-1]["value"] == 0.95
 
 
 def test_friendly_errors():
