@@ -38,3 +38,20 @@ def report(name: str, data: dict, markdown: str) -> None:
         raise KeyError(f"README.md has no {start} ... {end} section: add the markers where the table belongs")
     readme.write_text(text)
     print(markdown)
+
+
+def preset_check(name: str, eps: float, max_prob: float | None) -> str:
+    """One sentence saying whether the preset ``name`` in ``synth/presets.py`` has the bench's choice.
+
+    Args:
+        name: preset name, e.g. ``synth.boost.cifar10``.
+        eps: chosen radius.
+        max_prob: chosen confidence cap; ``None``, 0 or 1 all mean no cap.
+    """
+    from synth.presets import PRESETS
+    preset = PRESETS[name]
+    no_cap = (None, 0, 1)
+    same_cap = (preset.max_prob in no_cap and max_prob in no_cap) or preset.max_prob == max_prob
+    if preset.eps == eps and same_cap:
+        return f"`{name}` has it."
+    return f"`{name}` differs (eps {preset.eps:g}, max_prob {preset.max_prob}): set the choice in `synth/presets.py`."

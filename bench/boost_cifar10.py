@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
+from bench._report import preset_check, report  # noqa: E402
 
 import synth  # noqa: E402
 from synth import data, metrics  # noqa: E402
@@ -71,11 +71,7 @@ def main():
     out = {"n": args.n, "vae": base, "boosted": after, "eps": best, "max_prob": best_cap, "sweep": sweep, "linf": linf,
            "unconditional_hist": {"plain": hist_plain, "debiased": hist_fair}, "feature_space": "cifar10-standard penultimate"}
     cut = 100 * (1 - after["fd"] / base["fd"])
-    preset = synth.presets.PRESETS["synth.boost.cifar10"]
-    matches = preset.eps == best and (preset.max_prob or None) == (best_cap or None)
-    preset_text = ("It is the default preset `synth.boost.cifar10` (the demo's and notebook 07's)." if matches else
-                   f"The default preset `synth.boost.cifar10` differs (eps {preset.eps:g}, max_prob {preset.max_prob}): "
-                   f"set the choice in `synth/presets.py`.")
+    preset_text = "The default preset (the demo's and notebook 07's): " + preset_check("synth.boost.cifar10", best, best_cap)
     rows = "\n".join(f"| {e} | {v['fd']:.1f} | {100 * v['agreement']:.1f}% |" for e, v in sweep.items())
     cap_text = f", max_prob {best_cap:g}" if best_cap else ""
     md = (f"BIGRoC on the bundled conditional VAE (`cifar10-cvae`), boosted by `cifar10-l2` (T 30, step eps/T). FD = Fréchet "

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
+from bench._report import preset_check, report  # noqa: E402
 
 import synth  # noqa: E402
 from synth import data, metrics  # noqa: E402
@@ -65,11 +65,10 @@ def markdown(n: int, steps: int, by_kind: dict) -> str:
         for v in r["results"].values():
             rows.append(f"| {kind} | {v['eps']:g} | {v['step_size']:g} | {v['max_prob'] or 'none'} | {100 * v['agreement']:.1f}% "
                         f"| {v['fd']:.1f} | {v['fd_ratio']:.2f} |")
-        chosen, cfg = r["results"][r["chosen"]], synth.presets.PRESETS[r["preset"]]
+        chosen = r["results"][r["chosen"]]
         setting = f"eps {chosen['eps']:g}, " + (f"cap {chosen['max_prob']:g}" if chosen["max_prob"] else "no cap")
-        has = cfg.eps == chosen["eps"] and (cfg.max_prob or None) == chosen["max_prob"]
-        notes.append(f"{kind.capitalize()} seeds (their FD {r['fd_seeds']:.1f}): {setting}; `{r['preset']}` "
-                     + ("has it." if has else f"differs (eps {cfg.eps:g}, max_prob {cfg.max_prob}): set it in `synth/presets.py`."))
+        notes.append(f"{kind.capitalize()} seeds (their FD {r['fd_seeds']:.1f}): {setting}; "
+                     + preset_check(r["preset"], chosen["eps"], chosen["max_prob"]))
         saturated = [v for v in r["results"].values() if not v["max_prob"] and v["fd_ratio"] > 1]
         if saturated:
             notes.append(f"Uncapped {kind} samples over-saturate: their features are far more confident than real images' "

@@ -244,12 +244,16 @@ def class_dropdown(store: ModelStore, with_predict: bool = False, label="class")
 
 
 def on_model_change(store: ModelStore, task: str, with_predict: bool = False, lam: bool = False, cap: bool = False):
-    """Callback for the model dropdown: new class list and the task's preset values."""
+    """Callback for the model dropdown: new class list and the task's preset values.
+
+    The callback takes the model name and, optionally, the preset variant (Generate's seed kind), and returns
+    updates for (class, eps, steps, step size[, lam][, cap]).
+    """
 
     @friendly
-    def update(name):
+    def update(name, variant=None):
         model = store.get(name)
-        cfg = preset_values(task, model)
+        cfg = preset_values(task, model, variant)
         choices = (["(predicted by the model)"] if with_predict else []) + list(model.classes)
         ups = [gr.update(choices=choices, value=choices[0]), gr.update(value=cfg.eps, maximum=max(4 * cfg.eps, 1.0)),
                gr.update(value=cfg.steps), gr.update(value=cfg.step_size, maximum=max(4 * cfg.step_size, 1.0))]

@@ -60,5 +60,5 @@ def build(store, examples=()):
              api_name="generate")
     kind_preset = friendly(functools.partial(seed_kind_preset, store))
     kind.change(kind_preset, [model, kind], [eps, steps, step_size, cap], api_visibility="private")
-    model.change(on_model_change(store, "generate"), model, [label, eps, steps, step_size], api_visibility="private").then(
-        kind_preset, [model, kind], [eps, steps, step_size, cap], api_visibility="private")
+    model.change(on_model_change(store, "generate", cap=True), [model, kind], [label, eps, steps, step_size, cap],
+                 api_visibility="private")

@@ -43,6 +43,9 @@ def test_model_change_sets_the_presets_cap():
     # the seed-kind radio: uniform seeds switch the cap off, multivariate ones bring it back
     assert seed_kind_preset(store, "tiny-l2", "uniform")[-1]["value"] == 1.0
     assert seed_kind_preset(store, "tiny-l2", "multivariate")[-1]["value"] == 0.95
+    # Generate's model switch passes the selected seed kind: the new model gets that kind's preset
+    assert on_model_change(store, "generate", cap=True)("tiny-l2", "uniform")[-1]["value"] == 1.0
+    assert on_model_change(store, "generate", cap=True)("tiny-l2", "mixture")[-1]["value"] == 0.99
 
 
 def test_friendly_errors():
