@@ -13,9 +13,9 @@ from .common import (BF16, cap_slider, check_steps, class_dropdown, class_index,
 
 
 def seed_kind_preset(store, model_name, seed_kind):
-    """Slider updates (eps, steps, step size, cap) to the seed kind's own preset (``synth.generate.cifar10_uniform`` ...)."""
-    c = preset_values("generate", store.get(model_name), seed_kind)
-    return gr.update(value=c.eps), gr.update(value=c.steps), gr.update(value=c.step_size), gr.update(value=c.max_prob or 1.0)
+    """Slider updates (eps, steps, step size, cap) to the seed kind's own preset (``synth.generate.cifar10_uniform`` ...):
+    the model switch's updates without the class list, which a seed-kind change keeps."""
+    return on_model_change(store, "generate", cap=True)(model_name, seed_kind)[1:]
 
 
 def build(store, examples=()):
