@@ -6,7 +6,7 @@ most half the seeds'. ``--seeds`` tunes the other seed kinds (each has its own p
 ``synth.generate.cifar10_<kind>``, which ``synth.generate`` uses for that kind) into a
 README section of its own.
 
-    python bench/tune_generation.py [--eps 8 16 30] [--max-prob 0 0.9 0.95]
+    python bench/tune_generation.py [--eps 16 30] [--max-prob 0 0.95 0.98 0.99]
     python bench/tune_generation.py --seeds univariate uniform mixture --eps 30 --max-prob 0 0.95 0.99
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ from synth import data, metrics  # noqa: E402
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--eps", type=float, nargs="+", default=[8.0, 16.0, 30.0])
-    p.add_argument("--max-prob", type=float, nargs="+", default=[0.0, 0.9, 0.95], help="0 = no cap (the paper)")
+    p.add_argument("--eps", type=float, nargs="+", default=[16.0, 30.0])
+    p.add_argument("--max-prob", type=float, nargs="+", default=[0.0, 0.95, 0.98, 0.99], help="0 = no cap (the paper)")
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--seeds", nargs="+", default=["multivariate"], choices=synth.seeds.KINDS)

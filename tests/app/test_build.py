@@ -6,8 +6,12 @@ from PIL import Image
 from app import build_demo
 from synth.app.tab_generate import seed_kind_preset
 from synth.app.common import ModelStore, check_steps, editor_input, friendly, on_model_change
+from synth.presets import PRESETS
 
 from ..conftest import make_tiny
+
+
+GENERATE_CAP = PRESETS["synth.generate.cifar10"].max_prob
 
 
 def stub_store():
@@ -32,20 +36,21 @@ def test_twin_and_choices():
 
 
 def test_model_change_sets_the_presets_cap():
-    """Switching model resets the cap slider to that model's preset: 0.95 for CIFAR-10 generation, off (1) for a
+    """Switching model resets the cap slider to that model's preset: its cap for CIFAR-10 generation, off (1) for a
     data set whose preset has none."""
     models = {"tiny-l2": make_tiny(0, dataset="cifar10"), "big-l2": make_tiny(1, dataset="imagenette")}
     store = ModelStore(names=list(models), loader=models.__getitem__, published=False)
     label, eps, steps, step_size, cap = on_model_change(store, "generate", cap=True)("tiny-l2")
-    assert cap["value"] == 0.95 and eps["value"] == 30.0
+    assert cap["value"] == GENERATE_CAP < 1 and eps["value"] == 30.0
     assert on_model_change(store, "generate", cap=True)("big-l2")[-1]["value"] == 1.0
     assert len(on_model_change(store, "generate")("tiny-l2")) == 4
     # the seed-kind radio: uniform seeds switch the cap off, multivariate ones bring it back
     assert seed_kind_preset(store, "tiny-l2", "uniform")[-1]["value"] == 1.0
-    assert seed_kind_preset(store, "tiny-l2", "multivariate")[-1]["value"] == 0.95
+    assert seed_kind_preset(store, "tiny-l2", "multivariate")[-1]["value"] == GENERATE_CAP
     # Generate's model switch passes the selected seed kind: the new model gets that kind's preset
     assert on_model_change(store, "generate", cap=True)("tiny-l2", "uniform")[-1]["value"] == 1.0
-    assert on_model_change(store, "generate", cap=True)("tiny-l2", "mixture")[-1]["value"] == 0.99
+    mixture_cap = PRESETS["synth.generate.cifar10_mixture"].max_prob or 1.0
+    assert on_model_change(store, "generate", cap=True)("tiny-l2", "mixture")[-1]["value"] == mixture_cap
 
 
 def test_friendly_errors():

@@ -48,11 +48,11 @@ def test_generate_uniform_and_bad_class(model):
 
 def test_generate_uses_the_seed_kinds_preset():
     """Without a preset, each seed kind gets its own CIFAR-10 default: uniform seeds run uncapped, multivariate
-    ones keep the 0.95 cap; an explicit max_prob still wins."""
+    ones keep their preset's cap; an explicit max_prob still wins."""
     model = make_tiny(dataset="cifar10")
     cfg = {kind: synth.generate(model, "b", seeds=kind, **FAST).extras["config"] for kind in ("uniform", "multivariate")}
     assert cfg["uniform"].max_prob is None and "uniform" in cfg["uniform"].source
-    assert cfg["multivariate"].max_prob == 0.95
+    assert cfg["multivariate"].max_prob == synth.presets.PRESETS["synth.generate.cifar10"].max_prob < 1
     assert synth.generate(model, "b", seeds="uniform", max_prob=0.5, **FAST).extras["config"].max_prob == 0.5
 
 
