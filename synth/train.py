@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torchvision.ops import roi_align
+from torchvision.transforms.v2 import TrivialAugmentWide
 from tqdm import tqdm
 
 from . import data
@@ -56,7 +57,8 @@ def parse_args(argv=None):
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--augment", default="crop", choices=list(AUGMENTATIONS),
                    help="crop: random crop + flip; resized-crop: random-resized crop (8-100%% of the area, aspect "
-                        "3/4-4/3) + flip, the ImageNet recipe, for small data sets that overfit")
+                        "3/4-4/3) + flip, the ImageNet recipe, for small data sets that overfit; trivial: crop + flip + "
+                        "TrivialAugment, one random operation per image")
     p.add_argument("--crop-scale", type=float, default=None,
                    help="resized-crop only: smallest crop area as a fraction of the image's (torchvision's scale[0]; "
                         "default 0.08, the ImageNet recipe; fastai's Imagenette recipe uses 0.35)")
@@ -163,6 +165,29 @@ def augment_resized_crop(x: torch.Tensor, size: int, generator: torch.Generator,
     return random_flip(roi_align(x, boxes, output_size=size, sampling_ratio=2, aligned=True), generator)
 
 
+def augment_trivial(x: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """Random crop and flip (:func:`augment`), then TrivialAugment (Müller & Hutter 2021, torchvision's
+    ``TrivialAugmentWide``): each image gets one operation (colour, contrast, shear, rotation, ...) at a
+    random strength. The operations run on 8-bit images, seeded from ``generator`` image by image, so a
+    resumed run replays them.
+
+    Args:
+        x: (N, 3, S, S) float in [0, 1].
+    Returns:
+        (N, 3, size, size) float in [0, 1].
+    """
+    x = augment(x, size, generator)
+    seeds = torch.randint(2 ** 62, (len(x),), generator=generator).tolist()
+    images = x.mul(255).round_().to(torch.uint8)
+    trivial = TrivialAugmentWide()
+    with torch.random.fork_rng(devices=[]):
+        out = []
+        for image, seed in zip(images, seeds):
+            torch.manual_seed(seed)
+            out.append(trivial(image))
+    return torch.stack(out).float().div_(255)
+
+
 def cutmix(x: torch.Tensor, probability: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """CutMix (Yun et al. 2019), batched: with ``probability`` an image gets a random box pasted from
     another image of the batch, the box's area uniform in [0, 1] (Beta(1, 1)), clipped at the border.
@@ -189,6 +214,8 @@ AUGMENTATIONS = {  # name -> (function, description for the card)
     "crop": (augment, "random crop (4-px reflect pad for 32 px, from {side} px otherwise) + horizontal flip"),
     "resized-crop": (augment_resized_crop, "random-resized crop of the {side} px image ({min_area}-100% of the area, "
                                            "aspect 3/4-4/3) to the training size + horizontal flip"),
+    "trivial": (augment_trivial, "random crop (4-px reflect pad for 32 px, from {side} px otherwise) + horizontal flip "
+                                 "+ TrivialAugment (torchvision TrivialAugmentWide, one operation per image)"),
 }
 
 

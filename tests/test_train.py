@@ -10,7 +10,7 @@ from synth import load_model
 from synth.data import CIFAR10_CLASSES
 import torch.nn.functional as F
 
-from synth.train import augment_resized_crop, cutmix, load_size, main
+from synth.train import augment, augment_resized_crop, augment_trivial, cutmix, load_size, main
 
 
 def _cifar_folder(root, per_class=2):
@@ -103,6 +103,16 @@ def test_resized_crop_whole_image_is_a_resize_and_crops_vary():
     assert crops.shape == (4, 3, 128, 128) and crops.min() >= 0 and crops.max() <= 1
     spans = crops[:, 0, 0, :].amax(1) - crops[:, 0, 0, :].amin(1)
     assert spans.max() - spans.min() > 0.05  # different boxes cover different parts of the ramp
+
+
+def test_trivial_augment_changes_most_images_and_replays_from_the_generator():
+    x = torch.rand(32, 3, 32, 32)
+    first = augment_trivial(x, 32, torch.Generator().manual_seed(1))
+    assert torch.equal(first, augment_trivial(x, 32, torch.Generator().manual_seed(1)))  # resumable: same seed, same images
+    assert first.shape == (32, 3, 32, 32) and first.dtype == torch.float32 and 0 <= first.min() and first.max() <= 1
+    cropped = augment(x, 32, torch.Generator().manual_seed(1))  # the same crops and flips, before TrivialAugment
+    changed = ((first - cropped).abs().flatten(1).amax(1) > 2 / 255).sum()
+    assert changed > 16  # one operation per image; only the identity (1 in 14) and zero strengths leave it as it was
 
 
 @pytest.mark.parametrize("extra", [[], ["--ema", "0.9"]], ids=["plain", "ema"])
