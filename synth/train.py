@@ -210,12 +210,12 @@ def cutmix(x: torch.Tensor, probability: float, generator: torch.Generator) -> t
     return torch.where(box.unsqueeze(1).to(x.device), x[partner], x), partner, own
 
 
+CROP_TEXT = "random crop (4-px reflect pad for 32 px, from {side} px otherwise) + horizontal flip"
 AUGMENTATIONS = {  # name -> (function, description for the card)
-    "crop": (augment, "random crop (4-px reflect pad for 32 px, from {side} px otherwise) + horizontal flip"),
+    "crop": (augment, CROP_TEXT),
     "resized-crop": (augment_resized_crop, "random-resized crop of the {side} px image ({min_area}-100% of the area, "
                                            "aspect 3/4-4/3) to the training size + horizontal flip"),
-    "trivial": (augment_trivial, "random crop (4-px reflect pad for 32 px, from {side} px otherwise) + horizontal flip "
-                                 "+ TrivialAugment (torchvision TrivialAugmentWide, one operation per image)"),
+    "trivial": (augment_trivial, CROP_TEXT + " + TrivialAugment (torchvision TrivialAugmentWide, one operation per image)"),
 }
 
 
