@@ -15,27 +15,31 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 
-def machine() -> str:
+def _machine() -> str:
     from synth.pgd import bf16_is_native
     cpu = f"{platform.processor() or platform.machine()} ({torch.backends.cpu.get_cpu_capability()}"
     cpu += ", native bf16)" if bf16_is_native("cpu") else ", no native bf16)"
     return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
-def report(name: str, data: dict, markdown: str) -> None:
-    """Save ``data`` to bench/results/NAME.json and put ``markdown`` into the README section NAME."""
+def report(name: str, data: dict, markdown: str, doc: str = "README.md", measured: str | None = None,
+           machine: str | None = None, script: str | None = None) -> None:
+    """Save ``data`` to bench/results/NAME.json and put ``markdown`` into the section NAME of ``doc``
+    (README.md, or a page under docs/ such as ``docs/results.md``). ``measured``, ``machine`` and
+    ``script`` keep a saved report's own when it is only re-rendered."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    data = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(), **data}
+    script = script or " ".join(["python -m bench." + Path(sys.argv[0]).stem, *sys.argv[1:]])
+    data = {**data, "measured": measured or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "machine": machine or _machine(), "script": script}
     (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
-    readme = ROOT / "README.md"
+    readme = ROOT / doc
     text = readme.read_text()
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    script = " ".join(["bench/" + Path(sys.argv[0]).name, *sys.argv[1:]])
-    block = f"{start}\n{markdown.strip()}\n\n_Measured {data['measured']} on {data['machine']} by `python {script}`._\n{end}"
+    block = f"{start}\n{markdown.strip()}\n\n_Measured {data['measured']} on {data['machine']} by `{script}`._\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
-        raise KeyError(f"README.md has no {start} ... {end} section: add the markers where the table belongs")
+        raise KeyError(f"{doc} has no {start} ... {end} section: add the markers where the table belongs")
     readme.write_text(text)
     print(markdown)
 

@@ -1,13 +1,12 @@
 """Latency of every tab's default request through the API (gradio_client), on the bundled
 models, with the app launched in-process on a free port. Median of 3 after a warm-up.
 
-    python bench/app_latency.py
+    python -m bench.app_latency
 """
 from __future__ import annotations
 
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,12 +14,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
+from bench._report import report
 
-from app import build_demo  # noqa: E402
-from synth import presets  # noqa: E402
-from synth.app.common import DISPLAY_CSS, ModelStore  # noqa: E402
+from app import build_demo
+from synth import presets
+from synth.app.common import DISPLAY_CSS, ModelStore
 
 
 def main():

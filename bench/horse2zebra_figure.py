@@ -3,20 +3,17 @@ test horses -> zebra and 8 zebras -> horse, with the classifier's probability of
 before and after. The figure contains test-set images, so it goes to results/ (ignored),
 never into the repository.
 
-    python bench/horse2zebra_figure.py
+    python -m bench.horse2zebra_figure
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import ROOT, report  # noqa: E402
+from bench._report import ROOT, report
 
-import synth  # noqa: E402
-from synth import data, viz  # noqa: E402
+import synth
+from synth import data, viz
 
 
 def main():

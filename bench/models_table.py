@@ -1,17 +1,14 @@
 """Regenerate the README's table of bundled models from their JSON cards.
 
-    python bench/models_table.py
+    python -m bench.models_table
 """
 from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
-from synth.registry import ASSETS  # noqa: E402
+from bench._report import report
+from synth.registry import ASSETS
 
 
 def devices(cycles: list[dict]) -> str:

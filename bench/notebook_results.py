@@ -1,8 +1,8 @@
 """Run the notebooks in full mode and put their tables into the README.
 
-    python bench/notebook_results.py                 # all notebooks, full mode (hours on a CPU)
-    python bench/notebook_results.py 05 08           # only these (by number prefix)
-    python bench/notebook_results.py --collect-only  # just re-read results/ into the README
+    python -m bench.notebook_results                 # all notebooks, full mode (hours on a CPU)
+    python -m bench.notebook_results 05 08           # only these (by number prefix)
+    python -m bench.notebook_results --collect-only  # just re-read results/ into the README
 
 Each notebook writes its figures and ``table_*.md`` files to ``results/<notebook>/`` (ignored by
 git: the figures show data-set images) and the executed copy to ``results/<notebook>.ipynb``,
@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import ROOT, report  # noqa: E402
+from bench._report import ROOT, report
 
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "results"

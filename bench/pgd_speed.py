@@ -2,23 +2,20 @@
 forward+backward, same model, batch and steps, one run. Writes bench/results/pgd_speed.json
 and the README section.
 
-    python bench/pgd_speed.py [--model cifar10-l2] [--batch 64] [--steps 20]
+    python -m bench.pgd_speed [--model cifar10-l2] [--batch 64] [--steps 20]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
+from bench._report import report
 
-import synth  # noqa: E402
-from synth.compat import import_robustness, on_device  # noqa: E402
-from synth.pgd import bf16_is_native  # noqa: E402
+import synth
+from synth.compat import import_robustness, on_device
+from synth.pgd import bf16_is_native
 
 
 def timed(fn, repeats=3):

@@ -1,77 +1,23 @@
-"""Sample and reconstruction quality on CIFAR-10 with the bundled models (issue: tasks).
+"""Reconstruction quality on CIFAR-10 against the classical baselines (generation and the
+robust-vs-standard comparison of every task are in ``bench/effect_cifar10.py``).
 
-- Generation: 100 samples per class per setting; agreement of ``cifar10-standard`` with the
-  target class and the Fréchet distance (FD) to 1,000 real test images in
-  ``cifar10-standard``'s penultimate features (no Inception weights offline), for each seed
-  kind, the paper's preset, and ``cifar10-standard`` as the generator.
 - Super-resolution x4 (8 -> 32 px) on 1,000 test images: PSNR/SSIM vs bicubic and nearest.
 - Inpainting a random 10x10 patch on 1,000 test images: PSNR on the patch and the standard
   classifier's accuracy, against OpenCV's Telea inpainting.
 
-    python bench/quality_cifar10.py [--n 1000] [--only generate|super_resolve|inpaint]
+    python -m bench.quality_cifar10 [--n 1000] [--only super_resolve|inpaint]
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
+from bench._report import report
 
-import synth  # noqa: E402
-from synth import data, metrics  # noqa: E402
-
-
-def batched(fn, n, batch):
-    out = []
-    for i in tqdm(range(0, n, batch), leave=False, mininterval=10):
-        out.append(fn(slice(i, min(i + batch, n))))
-    return out
-
-
-def generation(robust, standard, real_feats, n, batch):
-    per_class = n // 10
-    labels = torch.arange(10).repeat_interleave(per_class)
-    # each seed kind with its own default preset (synth.generate.cifar10_<kind> where it exists)
-    settings = [(kind, synth.presets.default_for("generate", robust, kind), robust, False)
-                for kind in ("multivariate", "univariate", "uniform", "mixture")]
-    settings += [("multivariate", "santurkar2019.generate.cifar10", robust, False),
-                 ("multivariate", "synth.generate.cifar10", standard, False),
-                 ("multivariate", "synth.generate.cifar10", robust, True)]
-    rows, data_out = [], {}
-    for kind, preset, gen_model, bf16 in settings:
-        g = torch.Generator().manual_seed(0)
-        dist = synth.seeds.for_model(gen_model, kind)
-        xs, seeds = [], []
-        for sl in range(0, n, batch):
-            y = labels[sl:sl + batch]
-            res = synth.generate(gen_model, y, seeds=dist, preset=preset, generator=g, bf16=bf16)
-            xs.append(res.x.cpu()), seeds.append(res.extras["seeds"].cpu())
-        x, s = torch.cat(xs), torch.cat(seeds)
-        fd = metrics.frechet_distance(metrics.features(standard, x), real_feats)
-        fd_seed = metrics.frechet_distance(metrics.features(standard, s), real_feats)
-        agree = metrics.agreement(standard, x, labels)
-        cfg = synth.presets.resolve(preset)
-        key = f"{gen_model.name} | {kind} | {preset}" + (" | bf16" if bf16 else "")
-        data_out[key] = {"agreement": agree, "fd": fd, "fd_seeds": fd_seed, "fd_ratio": fd / fd_seed,
-                         "eps": cfg.eps, "steps": cfg.steps, "step_size": cfg.step_size}
-        cap = f"cap {cfg.max_prob:g}" if cfg.max_prob else "no cap"
-        setting = f"`{preset}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}, {cap})"
-        rows.append(f"| {gen_model.name}{' (bf16 autocast)' if bf16 else ''} | {kind} | {setting} | {100 * agree:.1f}% |"
-                    f" {fd:.1f} | {fd_seed:.1f} | {fd / fd_seed:.2f} |")
-        print(rows[-1], flush=True)
-    md = (f"Generation, {n} samples (100 per class). Agreement = `cifar10-standard` predicts the target class. "
-          "FD = Fréchet distance to 1,000 real test images in `cifar10-standard`'s penultimate features "
-          "(Inception weights are not available offline). The `cifar10-standard` generator row is judged by the generator "
-          "itself, so its numbers say nothing about realism: its samples are the seeds plus changes too small to see "
-          "(notebook 02, Duke Fig. 3).\n\n"
-          "| generator | seeds | preset | agreement | FD samples | FD seeds | samples/seeds |\n|---|---|---|---:|---:|---:|---:|\n"
-          + "\n".join(rows))
-    return data_out, md
+import synth
+from synth import data, metrics
 
 
 SR_SETTINGS = {  # row label -> super_resolve options (the preset's eps, steps and step size in every row)
@@ -157,14 +103,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--batch", type=int, default=250)
-    p.add_argument("--only", choices=["generate", "super_resolve", "inpaint"], default=None)
+    p.add_argument("--only", choices=["super_resolve", "inpaint"], default=None)
     args = p.parse_args()
     robust, standard = synth.load_model("cifar10-l2"), synth.load_model("cifar10-standard")
     test = data.cifar10("test").subset(10000, seed=0)
-    real = metrics.features(standard, test.float(slice(0, 1000)))
-    if args.only in (None, "generate"):
-        out, md = generation(robust, standard, real, args.n, args.batch)
-        report("quality_generation", {"n": args.n, "results": out}, md)
     if args.only in (None, "super_resolve"):
         out, md = super_resolution(robust, test, args.n, args.batch)
         report("quality_super_resolution", {"n": args.n, "results": out}, md)

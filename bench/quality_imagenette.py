@@ -2,7 +2,7 @@
 (32 -> 128) against bicubic, and inpainting of a random 34x34 patch (the Duke study's 60 px
 patch at 224 px, scaled to 128) against OpenCV Telea, on the val split.
 
-    python bench/quality_imagenette.py [--n 200]
+    python -m bench.quality_imagenette [--n 200]
 
 The paper-objective rows (300-step inpainting, the plain-ball super-resolution variants) are
 left out here to keep the run to minutes on a CPU; the CIFAR-10 tables have them.
@@ -10,15 +10,12 @@ left out here to keep the run to minutes on a CPU; the CIFAR-10 tables have them
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._report import report  # noqa: E402
-from bench.quality_cifar10 import SR_SETTINGS, inpainting, super_resolution  # noqa: E402
+from bench._report import report
+from bench.quality_cifar10 import SR_SETTINGS, inpainting, super_resolution
 
-import synth  # noqa: E402
-from synth import data  # noqa: E402
+import synth
+from synth import data
 
 
 def main():

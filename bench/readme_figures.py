@@ -1,45 +1,63 @@
-"""The README's key figures, made only from model outputs (no data-set image is committed):
-class-conditional samples of the bundled robust models and the robust-vs-standard generator
-ablation (paper §3.1, Duke Fig. 3), written to docs/figures/.
+"""Pictures a person checks: for every CIFAR-10 task at its default preset, a grid of start /
+robust result / standard result on the same fixed inputs (the inputs of
+``bench/effect_cifar10.py``, one per target class), drawn with nearest-neighbour scaling so the
+pixels are visible; plus class-conditional samples of the bundled robust models. Written to
+docs/figures/ (the README shows the generation and translation grids).
 
-    python bench/readme_figures.py
+    python -m bench.readme_figures [--tasks generate_multivariate translate ...]
 """
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import synth  # noqa: E402
-from synth import viz  # noqa: E402
+import synth
+from bench.effect_cifar10 import TASKS, Context
+from synth import viz
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
 
+def one_per_class(inputs, n=10):
+    """Indices of the first input of each target class 0..9 (fewer when a class is missing)."""
+    first = {}
+    for i, y in enumerate(inputs.labels.tolist()):
+        first.setdefault(y, i)
+    return torch.tensor([first[c] for c in sorted(first)][:n])
+
+
+def task_grid(ctx, name, path):
+    task = TASKS[name]
+    inputs = task.inputs(ctx, 100 if name == "interpolate" else 200)
+    idx = one_per_class(inputs)
+    sub = type(inputs)(inputs.starts[idx], inputs.labels[idx],
+                       {k: v[idx] if isinstance(v, torch.Tensor) and len(v) == len(inputs.starts) else v
+                        for k, v in inputs.args.items()})
+    rows = [sub.starts] + [task.run(m, sub, task.preset, {}).cpu() for m in (ctx.robust, ctx.standard)]
+    start_name = {"translate": "source", "sketch_to_image": "sketch", "boost": "VAE sample", "inpaint": "harmonic fill",
+                  "super_resolve": "bicubic", "interpolate": "source", "paint_features": "image"}.get(name, "seed")
+    titles = [("to " if name in ("translate", "paint_features", "interpolate") else "") + ctx.robust.classes[c]
+              for c in sub.labels.tolist()]
+    viz.grid(torch.cat(rows), 3, row_titles=[start_name, "robust", "standard"], col_titles=titles, scale=1.0, path=path)
+
+
 def main():
-    robust, standard = synth.load_model("cifar10-l2"), synth.load_model("cifar10-standard")
-    per_class = 6
-    labels = torch.arange(10).repeat_interleave(per_class)
-    g = torch.Generator().manual_seed(0)
-    res = synth.generate(robust, labels, generator=g)
-    # rows = samples, columns = classes
-    grid = res.x.view(10, per_class, 3, 32, 32).transpose(0, 1).reshape(-1, 3, 32, 32)
-    viz.grid(grid, per_class, col_titles=robust.classes, scale=0.9, path=OUT / "cifar10_samples.png")
-
-    labels = torch.arange(10)
-    seeds_g = torch.Generator().manual_seed(1)
-    rob = synth.generate(robust, labels, generator=seeds_g)
-    std = synth.generate(standard, labels, seeds=rob.extras["seeds"])
-    viz.grid(torch.cat([rob.extras["seeds"], rob.x, std.x]), 3, row_titles=["seed", "robust", "standard"],
-             col_titles=robust.classes, scale=0.9, path=OUT / "cifar10_robust_vs_standard.png")
-
+    p = argparse.ArgumentParser()
+    p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    args = p.parse_args()
+    ctx = Context(None)
+    for name in args.tasks:
+        task_grid(ctx, name, OUT / f"effect_{name}.png")
+    res = synth.generate(ctx.robust, torch.arange(10).repeat_interleave(6), generator=torch.Generator().manual_seed(0))
+    grid = res.x.view(10, 6, 3, 32, 32).transpose(0, 1).reshape(-1, 3, 32, 32)  # rows = samples, columns = classes
+    viz.grid(grid, 6, col_titles=ctx.robust.classes, scale=0.9, path=OUT / "cifar10_samples.png")
     if "imagenette-l2" in synth.bundled_names():
         net = synth.load_model("imagenette-l2")
         res = synth.generate(net, torch.arange(10), generator=torch.Generator().manual_seed(0))
-        viz.grid(res.x, 2, col_titles=[f"{net.classes[i].split()[-1]} / {net.classes[i + 5].split()[-1]}" for i in range(5)], scale=1.6,
-                 path=OUT / "imagenette_samples.png")
+        viz.grid(res.x, 2, col_titles=[f"{net.classes[i].split()[-1]} / {net.classes[i + 5].split()[-1]}" for i in range(5)],
+                 scale=1.6, path=OUT / "imagenette_samples.png")
     print("wrote", *sorted(p.name for p in OUT.glob("*.png")))
 
 

@@ -5,23 +5,21 @@ CIFAR ResNet-18 at several widths, eager against ``torch.compile``, bf16 autocas
 Shared cloud CPUs change speed by up to 2x within minutes, so the two modes are timed in
 alternating rounds and each reports its median round. Writes bench/results/train_speed.json.
 
-    python bench/train_speed.py [--widths 32 48 64] [--batch 128] [--steps 4] [--rounds 5] [--threads 2]
+    python -m bench.train_speed [--widths 32 48 64] [--batch 128] [--steps 4] [--rounds 5] [--threads 2]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from synth.architectures import build  # noqa: E402
-from synth.pgd import autocast, bf16_is_native  # noqa: E402
+from synth.architectures import build
+from synth.pgd import autocast, bf16_is_native
 
 RESULTS = Path(__file__).resolve().parent / "results" / "train_speed.json"
 

@@ -50,7 +50,12 @@ def fit_square(x: torch.Tensor, size: tuple[int, int], fit: str = "crop") -> tor
         return F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
     scale = max(th / h, tw / w) if fit == "crop" else min(th / h, tw / w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    x = F.interpolate(x, size=(nh, nw), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+    if h % nh == 0 and w % nw == 0 and h // nh == w // nw:
+        # an integer reduction is an exact box average: an image enlarged k times with nearest-neighbour
+        # (the demo's drawing canvas) comes back pixel for pixel
+        x = F.avg_pool2d(x, h // nh)
+    else:
+        x = F.interpolate(x, size=(nh, nw), mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
     if fit == "crop":
         top, left = (nh - th) // 2, (nw - tw) // 2
         return x[..., top:top + th, left:left + tw]

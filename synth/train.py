@@ -95,6 +95,9 @@ def parse_args(argv=None):
     p.add_argument("--init-from", default=None,
                    help="start from these weights (a bundled name or a .json card path; same arch and classes): "
                         "a second training cycle, recorded in the card")
+    p.add_argument("--role", default=None,
+                   help="what the model is for, recorded in the card; a card with a role (e.g. the quality benches' judge) "
+                        "is not offered in the demo")
     args = p.parse_args(argv)
     if args.crop_scale is not None:
         if args.augment != "resized-crop":
@@ -415,6 +418,8 @@ def main(argv=None):
                                "step_size": 2.5 * eval_eps / args.eval_steps, "random_start": False,
                                "precision": "float32"} if eval_eps > 0 else None},
     }
+    if args.role:
+        card["role"] = args.role
     save_bundled(shipped, card, Path(args.out_dir))
     print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
 

@@ -1,20 +1,24 @@
 """bench/_report.py: the sentence every tuning bench writes about its preset."""
 from bench._report import preset_check
+from synth.presets import PRESETS
+
+BOOST = PRESETS["synth.boost.cifar10"]
 
 
 def test_preset_check_matches_the_preset():
-    # synth.boost.cifar10 is eps 8 with cap 0.9
-    assert preset_check("synth.boost.cifar10", 8.0, 0.9) == "`synth.boost.cifar10` has it."
+    assert preset_check("synth.boost.cifar10", BOOST.eps, BOOST.max_prob) == "`synth.boost.cifar10` has it."
 
 
 def test_preset_check_names_what_differs():
-    text = preset_check("synth.boost.cifar10", 8.0, None)
-    assert "differs" in text and "max_prob 0.9" in text and "synth/presets.py" in text
-    assert "differs (eps 8" in preset_check("synth.boost.cifar10", 4.0, 0.9)
+    other_cap = 0.5 if BOOST.max_prob in (None, 1) else None
+    text = preset_check("synth.boost.cifar10", BOOST.eps, other_cap)
+    assert "differs" in text and f"max_prob {BOOST.max_prob}" in text and "synth/presets.py" in text
+    assert f"differs (eps {BOOST.eps:g}" in preset_check("synth.boost.cifar10", BOOST.eps / 2, BOOST.max_prob)
 
 
 def test_preset_check_treats_none_zero_and_one_as_no_cap():
-    # synth.generate.cifar10_uniform has no cap
+    uncapped = next(name for name, cfg in PRESETS.items() if name.startswith("synth.") and cfg.max_prob is None)
+    eps = PRESETS[uncapped].eps
     for no_cap in (None, 0, 1.0):
-        assert preset_check("synth.generate.cifar10_uniform", 30.0, no_cap).endswith("has it.")
-    assert "differs" in preset_check("synth.generate.cifar10_uniform", 30.0, 0.95)
+        assert preset_check(uncapped, eps, no_cap).endswith("has it.")
+    assert "differs" in preset_check(uncapped, eps, 0.95)

@@ -58,3 +58,11 @@ def test_mask_from_alpha_and_array():
     t = to_mask(m, (8, 8))
     assert t.shape == (1, 1, 8, 8) and t.sum() == 4
     assert to_mask(np.ones((4, 4)), (8, 8)).sum() == 64
+
+
+def test_nearest_enlarged_image_comes_back_exactly():
+    """The demo draws on 8x enlarged copies; reducing them to the model's size restores every pixel."""
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    img = to_pil(x)[0].resize((256, 256), Image.NEAREST)
+    back = to_tensor(img, (32, 32))
+    assert torch.allclose(back, (x * 255).round() / 255, atol=1e-6)

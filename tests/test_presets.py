@@ -50,7 +50,8 @@ def test_resolve_overrides_and_errors():
     cfg = presets.resolve("synth.generate.cifar10", steps=5)
     assert cfg.steps == 5 and "overridden" in cfg.source
     # None keeps the preset's value; 1 is how a caller switches the cap off
-    assert presets.resolve("synth.generate.cifar10", max_prob=None).max_prob == presets.PRESETS["synth.generate.cifar10"].max_prob < 1
+    capped = presets.PGDConfig("l2", 1.0, 5, 0.5, max_prob=0.9, source="test")
+    assert presets.resolve(capped, max_prob=None).max_prob == 0.9
     assert presets.resolve("synth.generate.cifar10", max_prob=1).max_prob == 1
     with pytest.raises(TypeError, match="unknown option"):
         presets.resolve("synth.generate.cifar10", iterations=5)

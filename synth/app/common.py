@@ -20,12 +20,22 @@ from ..registry import bundled_names, load_model
 
 log = logging.getLogger("synth.app")
 MAX_STEPS = 1000  # the demo's cap per request (the library allows more)
+MAX_SAMPLES = 16  # Generate's grid
 # bfloat16 autocast in the demo: about 2x faster on CPUs with bf16 units (bench/pgd_speed.py) with
 # the same samples to the eye and the same quality figures (bench/quality_cifar10.py, bf16 row).
 # Where bf16 is emulated (AVX2-only CPUs) pgd() runs float32 instead, see synth.pgd.bf16_is_native.
 BF16 = os.environ.get("SYNTH_APP_BF16", "1") != "0"
 DISPLAY_CSS = ".pixelated img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }"
+MAX_MASK_AREA = 0.8  # a mask over more than this leaves too little image to keep
+BRUSH = 16  # px on the 256-px drawing canvas: 2 pixels of a 32-px image
 FIT_NOTE = "Uploads are centre-cropped to a square and resized to the model's input size."
+
+
+def demo_names() -> list[str]:
+    """The bundled classifiers the demo offers: all but the quality benches' judge (a card with a ``role``)."""
+    import json
+    from ..registry import ASSETS
+    return [n for n in bundled_names() if "role" not in json.loads((ASSETS / f"{n}.json").read_text())]
 
 
 class ModelStore:
@@ -40,7 +50,7 @@ class ModelStore:
 
     def __init__(self, names=None, loader=load_model, default: str | None = None, published: bool = True):
         self._models, self._lock, self._loader = {}, threading.Lock(), loader
-        self.names = list(bundled_names() if names is None else names)
+        self.names = list(demo_names() if names is None else names)
         self.published = published
         l2 = [n for n in self.names if n.endswith("-l2")]
         self.default = default or (l2[0] if l2 else (self.names[0] if self.names else None))
@@ -117,6 +127,10 @@ def editor_input(model, value, fit="crop"):
         tensor = to_tensor(alpha.convert("RGB"), model.input_size, fit)[:, :1]
         masks.append(to_mask(tensor, model.input_size))
     mask = torch.stack(masks).amax(0)
+    area = float(mask.mean())
+    if MAX_MASK_AREA < area < 1:  # (an empty or full mask gets the task's own message)
+        raise gr.Error(f"The mask covers {100 * area:.0f}% of the image; leave at least {100 * (1 - MAX_MASK_AREA):.0f}% "
+                       "unmasked, the part the result keeps. Erase some of it (eraser tool) or pick an example.")
     return image, mask.to(model.device)
 
 
@@ -165,42 +179,50 @@ def pil(x):
     return to_pil(x)[0]
 
 
+def change_views(start: torch.Tensor, result: torch.Tensor, size: int = 256):
+    """What makes a subtle change visible: a before/after pair for the ImageSlider and the difference
+    amplified to the full range (grey = unchanged), each enlarged to ``size`` px with nearest-neighbour.
+
+    Args:
+        start, result: (1, 3, H, W) in [0, 1].
+    Returns:
+        ((before, after) PIL images, difference PIL image, the largest change in 1/255 steps).
+    """
+    from PIL import Image
+    d = (result.float().cpu() - start.float().cpu())[:1]
+    largest = float(d.abs().max())
+    diff = (0.5 + d * (0.5 / max(largest, 1 / 255))).clamp(0, 1)
+    big = [pil(v).resize((size, size), Image.NEAREST) for v in (start[:1], result[:1], diff)]
+    return (big[0], big[1]), big[2], 255 * largest
+
+
+def change_panel():
+    """The before/after slider and the amplified difference (outputs of :func:`change_views`)."""
+    with gr.Row():
+        slider = gr.ImageSlider(label="before / after (drag the handle)", type="pil", format="png", interactive=False,
+                                max_height=280)
+        diff = shown_image("difference, amplified (grey = unchanged)", 280)
+    note = gr.Markdown()
+    return slider, diff, note
+
+
+def change_outputs(start, result):
+    """Values for :func:`change_panel`'s components."""
+    pair, diff, largest = change_views(start, result)
+    return pair, diff, f"Largest change: {largest:.1f}/255 of a pixel's channel; the difference view scales it to the full range."
+
+
+def image_grid(x: torch.Tensor, columns: int = 4) -> torch.Tensor:
+    """(N, 3, H, W) in [0, 1] -> (1, 3, H', W') one image: the N images in rows of ``columns`` with
+    1-px white gutters, each at its true size (one image alone is returned unchanged)."""
+    if len(x) == 1:
+        return x
+    from torchvision.utils import make_grid
+    return make_grid(x.float().cpu(), nrow=min(columns, len(x)), padding=1, pad_value=1.0)[None]
+
+
 def preset_values(task: str, model, variant: str | None = None) -> presets.PGDConfig:
     return presets.resolve(presets.default_for(task, model, variant))
-
-
-def example_images(store: ModelStore, n: int = 6) -> list[str]:
-    """Example inputs for the default model: test images of its data set when the offline
-    copy is present, otherwise the model's own generated samples. Written to an ignored
-    cache folder (never committed)."""
-    from ..data import DataMissingError, cache_dir, load
-    if store.default is None:
-        return []
-    model = store.get(store.default)
-    folder = cache_dir() / "app-examples" / model.name
-    files = sorted(folder.glob("*.png"))
-    if len(files) >= n:
-        return [str(f) for f in files[:n]]
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        test = load(model.dataset, "test", model.input_size[0])
-        picks = [int((test.labels == y).nonzero()[0]) for y in range(min(n, len(test.classes)))]
-        images = test.float(torch.tensor(picks))
-        names = [test.classes[int(test.labels[i])] for i in picks]
-    except (DataMissingError, ValueError, OSError):
-        from ..tasks import generate
-        labels = list(range(min(n, len(model.classes))))
-        try:
-            images = generate(model, labels, generator=torch.Generator().manual_seed(0)).x.cpu()
-        except FileNotFoundError:  # no seed statistics shipped: no examples rather than no app
-            return []
-        names = [f"generated-{model.classes[y]}" for y in labels]
-    out = []
-    for i, (img, name) in enumerate(zip(to_pil(images), names)):
-        path = folder / f"{i}-{name.replace(' ', '_')}.png"
-        img.save(path)
-        out.append(str(path))
-    return out
 
 
 def model_dropdown(store: ModelStore):
@@ -210,7 +232,7 @@ def model_dropdown(store: ModelStore):
 
 def pgd_sliders(cfg: presets.PGDConfig, lam: bool = False):
     """eps / steps / step size (and lam) sliders preset to ``cfg``."""
-    eps = gr.Slider(0.0, max(4 * cfg.eps, 1.0), value=cfg.eps, step=0.1, label="eps (L2 radius)")
+    eps = gr.Slider(0.0, max(5 * cfg.eps, 1.0), value=cfg.eps, step=0.1, label="eps (L2 radius)")
     steps = gr.Slider(1, MAX_STEPS, value=cfg.steps, step=1, label="steps")
     step_size = gr.Slider(0.01, max(4 * cfg.step_size, 1.0), value=cfg.step_size, step=0.01, label="step size")
     out = [eps, steps, step_size]
@@ -255,7 +277,7 @@ def on_model_change(store: ModelStore, task: str, with_predict: bool = False, la
         model = store.get(name)
         cfg = preset_values(task, model, variant)
         choices = (["(predicted by the model)"] if with_predict else []) + list(model.classes)
-        ups = [gr.update(choices=choices, value=choices[0]), gr.update(value=cfg.eps, maximum=max(4 * cfg.eps, 1.0)),
+        ups = [gr.update(choices=choices, value=choices[0]), gr.update(value=cfg.eps, maximum=max(5 * cfg.eps, 1.0)),
                gr.update(value=cfg.steps), gr.update(value=cfg.step_size, maximum=max(4 * cfg.step_size, 1.0))]
         if lam:
             ups.append(gr.update(value=cfg.lam or 0.0))
@@ -312,10 +334,19 @@ def result_images(prefix: str):
 
 
 def result_panel(prefix: str, probs_title: str = "classifier's probabilities"):
-    """The right-hand column every task tab shows: result, standard twin, probabilities, loss plot."""
+    """The right-hand column every task tab shows: result, standard twin, both models' probabilities (the twin's
+    filled in compare mode), loss plot."""
     main, twin = result_images(prefix)
-    probs = gr.Label(label=probs_title, num_top_classes=5)
-    return main, twin, probs, loss_plot()
+    with gr.Row():
+        probs = gr.Label(label=probs_title + " (robust model)", num_top_classes=5)
+        twin_probs = gr.Label(label=probs_title + " (standard model, compare mode)", num_top_classes=5)
+    return main, twin, probs, loss_plot(), twin_probs
+
+
+def twin_probs_value(store: ModelStore, results: dict):
+    """The standard twin's probabilities for the second panel, or None without compare mode."""
+    items = list(results.items())
+    return probs_label(store.get(items[1][0]), items[1][1]) if len(items) > 1 else None
 
 
 def _upload_paths(payload):

@@ -4,10 +4,11 @@ from __future__ import annotations
 import gradio as gr
 import torch
 
+from ..imageio import fit_square
 from ..tasks import boost
-from .common import (BF16, FIT_NOTE, ImageUpload, cap_slider, check_steps, class_dropdown, compare_box, friendly, image_input,
-                    model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label,
-                    result_panel, run_pair, seed_box, shown_image)
+from .common import (BF16, FIT_NOTE, cap_slider, change_outputs, change_panel, check_steps, class_dropdown, compare_box, friendly,
+                     image_input, ImageUpload, model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil,
+                     preset_values, probs_label, result_panel, run_pair, seed_box, shown_image, twin_probs_value)
 
 SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
 
@@ -31,7 +32,9 @@ def build(store, examples=()):
             go = gr.Button("Boost", variant="primary")
         with gr.Column():
             before = shown_image("before", 200)
-            out, twin_out, probs, plot = result_panel("boost", "classifier's probabilities after boosting")
+            out, twin_out, probs, plot, twin_probs = result_panel("boost", "classifier's probabilities after boosting")
+            change = change_panel()
+            probs_before = gr.Label(label="classifier's probabilities before boosting (robust model)", num_top_classes=5)
 
     @friendly
     def run(source_v, path, model_name, label_name, eps_v, steps_v, seed_v, compare_v, cap_v=None, progress=gr.Progress()):
@@ -42,19 +45,30 @@ def build(store, examples=()):
             from ..generators import load_generator
             if m0.dataset != "cifar10":
                 raise gr.Error("The bundled VAE makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
-            if y is None:
-                raise gr.Error("Choose the class the VAE should draw.")
+            if y is None:  # no class chosen: the seed picks one, so the first click works
+                y = int(seed_v or 0) % len(m0.classes)
             x = load_generator("cifar10-cvae").sample(torch.tensor([y]), torch.Generator().manual_seed(int(seed_v or 0)))
+            x = fit_square(x, m0.input_size)  # 32 px; a CIFAR-10 model of another input size gets it resized
         else:
             x = image_input(m0, path).cpu()
         results = run_pair(store, model_name, compare_v,
                            lambda m, cb: boost(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps, max_prob=cap_v),
                            n_steps, progress)
         main, twin, frame = outputs_of(results)
-        return pil(x), main, twin, probs_label(m0, next(iter(results.values()))), frame
+        first = next(iter(results.values()))
+        with torch.no_grad():
+            before_probs = m0.predict(x.to(m0.device))[0].cpu()
+        top = before_probs.topk(min(5, len(before_probs)))
+        before_label = {m0.classes[i]: float(v) for v, i in zip(top.values.tolist(), top.indices.tolist())}
+        return (pil(x), main, twin, probs_label(m0, first), frame, *change_outputs(x, first.x), twin_probs_value(store, results),
+                before_label)
 
+    # an uploaded or example image is what the visitor wants boosted
+    image.change(lambda path: gr.update(value=SOURCES[1]) if path else gr.update(), image, source, api_visibility="private")
     # the cap comes last so that API callers written before it existed keep working
-    go.click(run, [source, image, model, label, eps, steps, seed, compare, cap], [before, out, twin_out, probs, plot], api_name="boost")
+    go.click(run, [source, image, model, label, eps, steps, seed, compare, cap],
+             [before, out, twin_out, probs, plot, *change, twin_probs, probs_before],
+             api_name="boost")
     update = on_model_change(store, "boost", with_predict=True, cap=True)  # label, eps, steps, step size, cap: no step-size slider here
     model.change(friendly(lambda name: [u for i, u in enumerate(update(name)) if i != 3]), model, [label, eps, steps, cap],
                  api_visibility="private")

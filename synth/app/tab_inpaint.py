@@ -4,9 +4,10 @@ from __future__ import annotations
 import gradio as gr
 
 from ..tasks import inpaint
-from .common import (BF16, FIT_NOTE, MaskEditor, check_steps, class_dropdown, compare_box, editor_input, friendly, model_dropdown,
-                    on_model_change, optional_label, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
-                    shown_image)
+from .examples import DISPLAY
+from .common import (BF16, BRUSH, FIT_NOTE, change_outputs, change_panel, check_steps, class_dropdown, compare_box, editor_input,
+                     friendly, MaskEditor, model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil,
+                     preset_values, probs_label, result_panel, run_pair, shown_image, twin_probs_value)
 
 
 def build(store, examples=()):
@@ -17,11 +18,12 @@ def build(store, examples=()):
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
-                                    brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"), height=320,
-                                    sources=["upload", "clipboard"], layers=False, transforms=(), elem_id="inpaint-editor")
+                                    brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=BRUSH), height=DISPLAY + 64,
+                                    sources=["upload", "clipboard"], layers=False, transforms=(), elem_id="inpaint-editor",
+                                    value=examples.editor_value(0) if examples else None)
             if examples:
-                gr.Examples([[{"background": e, "layers": [], "composite": e}] for e in examples], [editor],
-                            label="examples (draw the mask after picking one)")
+                gr.Examples([[examples.editor_value(i)] for i in range(len(examples))], [editor],
+                            label="examples (a region is drawn; paint over it or erase it)")
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
             with gr.Row():
@@ -32,7 +34,8 @@ def build(store, examples=()):
             go = gr.Button("Inpaint", variant="primary")
         with gr.Column():
             corrupted = shown_image("start (the region filled)")
-            out, twin_out, probs, plot = result_panel("inpaint")
+            out, twin_out, probs, plot, twin_probs = result_panel("inpaint")
+            change = change_panel()
 
     @friendly
     def run(value, model_name, label_name, fill_v, masked_v, eps_v, steps_v, step_v, lam_v, compare_v, progress=gr.Progress()):
@@ -48,9 +51,11 @@ def build(store, examples=()):
         results = run_pair(store, model_name, compare_v, one, n_steps, progress)
         main, twin, frame = outputs_of(results)
         first = next(iter(results.values()))
-        return pil(first.extras["corrupted"]), main, twin, probs_label(m0, first), frame
+        start = first.extras["corrupted"]
+        return pil(start), main, twin, probs_label(m0, first), frame, *change_outputs(start, first.x), twin_probs_value(store, results)
 
-    go.click(run, [editor, model, label, fill, masked, eps, steps, step_size, lam, compare], [corrupted, out, twin_out, probs, plot],
+    go.click(run, [editor, model, label, fill, masked, eps, steps, step_size, lam, compare],
+             [corrupted, out, twin_out, probs, plot, *change, twin_probs],
              api_name="inpaint")
     model.change(on_model_change(store, "inpaint", with_predict=True, lam=True), model, [label, eps, steps, step_size, lam],
                  api_visibility="private")

@@ -17,8 +17,11 @@ def build(store, examples=()):
     with gr.Row():
         with gr.Column():
             with gr.Row():
-                source = ImageUpload(type="filepath", label="source", height=180, sources=["upload", "clipboard"])
-                target = ImageUpload(type="filepath", label="target", height=180, sources=["upload", "clipboard"])
+                two = len(examples) >= 2
+                source = ImageUpload(type="filepath", label="source", height=180, sources=["upload", "clipboard"],
+                                     value=examples[0] if two else None)
+                target = ImageUpload(type="filepath", label="target", height=180, sources=["upload", "clipboard"],
+                                     value=examples[1] if two else None)
             if len(examples) >= 2:
                 gr.Examples([[examples[i], examples[i + 1]] for i in range(0, len(examples) - 1, 2)], [source, target])
             model = model_dropdown(store)

@@ -5,8 +5,9 @@ import gradio as gr
 import torch
 
 from ..tasks import paint_features
-from .common import (BF16, FIT_NOTE, MaskEditor, check_steps, compare_box, editor_input, friendly, loss_plot, model_dropdown,
-                     on_model_change, outputs_of, pgd_sliders, preset_values, result_images, run_pair)
+from .examples import DISPLAY
+from .common import (BF16, BRUSH, FIT_NOTE, check_steps, compare_box, editor_input, friendly, loss_plot, MaskEditor,
+                     model_dropdown, on_model_change, outputs_of, pgd_sliders, preset_values, result_images, run_pair)
 
 
 def build(store, examples=()):
@@ -19,10 +20,11 @@ def build(store, examples=()):
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (paint where the feature goes)", image_mode="RGB",
-                                    brush=gr.Brush(colors=["#ffffff"], color_mode="fixed"), height=320,
-                                    sources=["upload", "clipboard"], layers=False, transforms=())
+                                    brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=BRUSH), height=DISPLAY + 64,
+                                    sources=["upload", "clipboard"], layers=False, transforms=(),
+                                    value=examples.editor_value(0, examples.paint_mask) if examples else None)
             if examples:
-                gr.Examples([[{"background": e, "layers": [], "composite": e}] for e in examples], [editor])
+                gr.Examples([[examples.editor_value(i, examples.paint_mask)] for i in range(len(examples))], [editor])
             model = model_dropdown(store)
             feature = gr.Slider(0, dim - 1, value=0, step=1, label=f"feature index f (0..{dim - 1})")
             eps, steps, step_size, lam = pgd_sliders(cfg, lam=True)

@@ -75,7 +75,7 @@ def _calls(store, files):
     m = store.get(store.default)
     cls = m.classes[1]
     return {
-        "generate": (store.default, cls, "uniform", 2.0, STEPS, 0.5, 0, False),
+        "generate": (store.default, cls, "uniform", 2.0, STEPS, 0.5, 0, False, 1.0, 1),
         "inpaint": (_editor(files), store.default, "(predicted by the model)", "harmonic", True, 2.0, STEPS, 0.1, 0.0, False),
         "translate": (handle_file(str(files / "photo.png")), store.default, cls, 2.0, STEPS, 0.5, False),
         "super_resolve": (handle_file(str(files / "photo.png")), store.default, "(predicted by the model)", 4, "bicubic", True,
@@ -105,19 +105,41 @@ def test_every_endpoint_returns_model_sized_image(server, files, endpoint):
     assert _size(result) == store.get(store.default).input_size
 
 
-def test_boost_vae_needs_a_class(server, files):
+def test_boost_vae_works_with_its_defaults(server, files):
+    """The tab's own defaults (the VAE, no class chosen) boost a sample: the seed picks its class."""
     client, store = server
     args = list(_calls(store, files)["boost"])
     args[0], args[3] = "sample the bundled VAE (cifar10-cvae)", "(predicted by the model)"
-    assert "class" in _error(client, args, "boost")
+    before, after = client.predict(*args, api_name="/boost")[:2]
+    assert _size(before) == _size(after) == store.get(store.default).input_size
+
+
+def test_super_resolution_upscales_a_small_upload_and_refuses_a_tiny_one(server, files, tmp_path):
+    client, store = server
+    side = store.get(store.default).input_size[0]
+    small = tmp_path / "small.png"
+    Image.new("RGB", (side // 4, side // 4), (200, 40, 40)).save(small)
+    args = list(_calls(store, files)["super_resolve"])
+    args[0] = handle_file(str(small))
+    out = client.predict(*args, api_name="/super_resolve")
+    assert _size(out[0]) == (side // 4, side // 4) and _size(out[2]) == (side, side)  # output = factor x input
+    assert "upscaled x4" in out[4]
+    Image.new("RGB", (3, 3), (200, 40, 40)).save(small)
+    assert "at least" in _error(client, args, "super_resolve")
+    photo = client.predict(*_calls(store, files)["super_resolve"], api_name="/super_resolve")
+    assert "shrunk x4" in photo[4]
 
 
 def test_compare_returns_both(server, files):
     client, store = server
     args = list(_calls(store, files)["translate"])
     args[-1] = True
-    main, twin, _, plot = client.predict(*args, api_name="/translate")
+    main, twin, probs, plot, twin_probs = client.predict(*args, api_name="/translate")
     assert _size(main) == _size(twin)
+    # both models' probabilities, each over the model's classes
+    assert probs["confidences"] and twin_probs["confidences"]
+    args[-1] = False
+    assert client.predict(*args, api_name="/translate")[4] is None or not client.predict(*args, api_name="/translate")[4].get("confidences")
 
 
 @pytest.mark.parametrize("upload", ["grey.png", "rgba.png", "deep16.png"])
@@ -199,7 +221,20 @@ def test_generate_confidence_cap(server, files):
     cls = store.get(store.default).classes[1]
     p = {}
     for cap in (0.6, 1.0):
-        args = (store.default, cls, "uniform", 30.0, 20, 1.25, 0, False, cap)
+        args = (store.default, cls, "uniform", 20.0, 20, 1.0, 0, False, cap)
         probs = client.predict(*args, api_name="/generate")[3]  # seed, result, twin, probabilities, plot
         p[cap] = {c["label"]: c["confidence"] for c in probs["confidences"]}[cls]
     assert p[0.6] < 0.95 and p[1.0] > 0.99, p
+
+
+def test_generate_grid_of_samples(server, files):
+    """Sixteen samples in one request come back as one 4x4 grid of true-size images with 1-px gutters."""
+    client, store = server
+    args = list(_calls(store, files)["generate"])
+    args[-1] = 16
+    seeds, result = client.predict(*args, api_name="/generate")[:2]
+    h = store.get(store.default).input_size[0]
+    assert _size(seeds) == _size(result) == (4 * h + 5, 4 * h + 5)
+    args[-1] = 17
+    msg = _error(client, args, "generate")
+    assert "between 1 and 16" in msg or "greater than maximum value 16" in msg  # the slider refuses it first

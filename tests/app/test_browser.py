@@ -1,5 +1,6 @@
-"""A real browser: Playwright drives Debian's Chromium (it cannot download its own here),
-runs Generate and Inpaint through the UI and checks that a result image appears."""
+"""A real browser: Playwright drives Debian's Chromium (it cannot download its own here).
+Every tab's primary button works on the first click with the ready inputs, and Inpaint works
+with a mask drawn by hand on an upload."""
 import shutil
 import socket
 import time
@@ -9,6 +10,7 @@ from PIL import Image
 
 from app import build_demo
 from synth.app.common import DISPLAY_CSS
+from synth.app.examples import make_examples
 
 from .test_build import stub_store
 
@@ -17,11 +19,20 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# (tab, primary button, where its result image appears)
+FIRST_CLICKS = [("Generate", "Generate", "#generate-result img"), ("Inpaint", "Inpaint", "#inpaint-result img"),
+                ("Translate", "Translate", "#translate-result img"),
+                ("Super-resolution", "Super-resolve", "#super_resolve-result img"),
+                ("Sketch-to-image", "Turn into an image", "#sketch-result img"), ("Feature painting", "Paint", "#paint-result img"),
+                ("Boost (BIGRoC)", "Boost", "#boost-result img"), ("Interpolate (BIGRoC)", "Interpolate", "#interpolate-result img")]
+
+
 @pytest.fixture(scope="module")
-def url():
+def url(tmp_path_factory):
     import app
     saved = app.example_images
-    app.example_images = lambda s, n=6: []
+    folder = tmp_path_factory.mktemp("examples")  # the stub model's ready inputs, made as the app makes them
+    app.example_images = lambda s, n=6: make_examples(s.get(s.default), folder, n)
     demo = build_demo(stub_store())
     demo.queue()
     with socket.socket() as s:
@@ -33,8 +44,33 @@ def url():
     app.example_images = saved
 
 
+NEEDS_CHROMIUM = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; "
+                                                              ".ci/run does)")
+
+
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+@NEEDS_CHROMIUM
+def test_every_tab_works_on_the_first_click(url, tmp_path):
+    """Open each tab, click its primary button without touching anything else: a result image, no error."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            for tab, button, result in FIRST_CLICKS:
+                page.get_by_role("tab", name=tab, exact=True).click()
+                page.get_by_role("button", name=button, exact=True).click()
+                page.locator(result).first.wait_for(timeout=60_000)
+                errors = page.locator(".toast-body.error")
+                assert errors.count() == 0, (tab, errors.first.inner_text())
+                page.screenshot(path=str(tmp_path / f"{button}.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
 def test_generate_and_inpaint_in_the_browser(url, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     upload = tmp_path / "upload.png"
@@ -50,6 +86,7 @@ def test_generate_and_inpaint_in_the_browser(url, tmp_path):
             page.get_by_role("tab", name="Inpaint").click()
             editor = page.locator("#inpaint-editor")
             editor.locator("input[type=file]").set_input_files(str(upload))
+            time.sleep(1.0)  # the upload replaces the ready example in the editor
             editor.get_by_role("button", name="Brush").first.click()
             time.sleep(0.5)
             box = editor.locator("canvas").first.bounding_box()
@@ -61,7 +98,10 @@ def test_generate_and_inpaint_in_the_browser(url, tmp_path):
             page.mouse.up()
             page.get_by_role("button", name="Inpaint", exact=True).click()
             result = page.locator("#inpaint-result img")
-            result.wait_for(timeout=60_000)
+            try:
+                result.wait_for(timeout=60_000)
+            finally:
+                page.screenshot(path=str(tmp_path / "inpaint.png"), full_page=True)  # kept for a failure's diagnosis
             assert result.get_attribute("src")
         finally:
             browser.close()

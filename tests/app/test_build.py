@@ -20,7 +20,6 @@ def stub_store():
 
 
 def test_build_has_all_tabs(monkeypatch):
-    monkeypatch.setattr("synth.app.common.example_images", lambda store, n=6: [])
     monkeypatch.setattr("app.example_images", lambda store, n=6: [])
     demo = build_demo(stub_store())
     names = {d.get("api_name") for d in demo.config["dependencies"]}
@@ -41,14 +40,16 @@ def test_model_change_sets_the_presets_cap():
     models = {"tiny-l2": make_tiny(0, dataset="cifar10"), "big-l2": make_tiny(1, dataset="imagenette")}
     store = ModelStore(names=list(models), loader=models.__getitem__, published=False)
     label, eps, steps, step_size, cap = on_model_change(store, "generate", cap=True)("tiny-l2")
-    assert cap["value"] == GENERATE_CAP < 1 and eps["value"] == 30.0
+    assert cap["value"] == (GENERATE_CAP or 1.0) and eps["value"] == PRESETS["synth.generate.cifar10"].eps
     assert on_model_change(store, "generate", cap=True)("big-l2")[-1]["value"] == 1.0
     assert len(on_model_change(store, "generate")("tiny-l2")) == 4
-    # the seed-kind radio: uniform seeds switch the cap off, multivariate ones bring it back
-    assert seed_kind_preset(store, "tiny-l2", "uniform")[-1]["value"] == 1.0
-    assert seed_kind_preset(store, "tiny-l2", "multivariate")[-1]["value"] == GENERATE_CAP
+    # the seed-kind radio loads that kind's preset, and multivariate seeds bring back their own
+    uniform_eps = PRESETS["synth.generate.cifar10_uniform"].eps
+    assert seed_kind_preset(store, "tiny-l2", "uniform")[0]["value"] == uniform_eps
+    assert seed_kind_preset(store, "tiny-l2", "uniform")[-1]["value"] == (PRESETS["synth.generate.cifar10_uniform"].max_prob or 1.0)
+    assert seed_kind_preset(store, "tiny-l2", "multivariate")[-1]["value"] == (GENERATE_CAP or 1.0)
     # Generate's model switch passes the selected seed kind: the new model gets that kind's preset
-    assert on_model_change(store, "generate", cap=True)("tiny-l2", "uniform")[-1]["value"] == 1.0
+    assert on_model_change(store, "generate", cap=True)("tiny-l2", "uniform")[1]["value"] == uniform_eps
     mixture_cap = PRESETS["synth.generate.cifar10_mixture"].max_prob or 1.0
     assert on_model_change(store, "generate", cap=True)("tiny-l2", "mixture")[-1]["value"] == mixture_cap
 
@@ -79,3 +80,43 @@ def test_editor_mask(tmp_path):
     assert m.sum() == 64  # a quarter of 16x16
     with pytest.raises(gr.Error, match="Draw"):
         editor_input(model, {"background": str(bg), "layers": [], "composite": None})
+
+
+def test_examples_are_ready_inputs(tmp_path):
+    """The ready inputs: enlarged examples that reduce back to the model's size, a drawn mask that covers
+    part of the image, and sketches; made once, then read back."""
+    from synth.app.examples import DISPLAY, make_examples
+    model = make_tiny(0, dataset="cifar10")
+    ex = make_examples(model, tmp_path, n=4)
+    assert len(ex) == 4 and len(ex.sketches) == 4 and ex.labels == sorted(ex.labels)
+    assert Image.open(ex.images[0]).size == (DISPLAY, DISPLAY)
+    x, m = editor_input(model, ex.editor_value(0))
+    assert x.shape == (1, 3, 16, 16) and 0.05 < m.mean() < 0.2  # 30% of the side: 9% of the area
+    _, m = editor_input(model, ex.editor_value(0, ex.paint_mask))
+    assert 0.2 < m.mean() < 0.3
+    assert make_examples(model, tmp_path, n=4) == ex  # the second call reads what the first wrote
+
+
+def test_editor_refuses_a_mask_over_most_of_the_image(tmp_path):
+    model = make_tiny()
+    bg = tmp_path / "bg.png"
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(bg)
+    layer = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    layer.paste((255, 255, 255, 255), (0, 0, 64, 60))  # 94% of the image
+    layer.save(tmp_path / "layer.png")
+    with pytest.raises(gr.Error, match="covers 94% of the image"):
+        editor_input(model, {"background": str(bg), "layers": [str(tmp_path / "layer.png")], "composite": None})
+
+
+def test_change_views_make_a_subtle_change_visible():
+    """A 2/255 change in one pixel becomes full contrast in the difference view; the rest stays mid-grey."""
+    import torch
+    from synth.app.common import change_views
+    start = torch.full((1, 3, 8, 8), 0.5)
+    result = start.clone()
+    result[0, :, 2, 3] += 2 / 255
+    (before, after), diff, largest = change_views(start, result, size=64)
+    assert before.size == after.size == diff.size == (64, 64)
+    assert abs(largest - 2.0) < 1e-3
+    px = diff.load()
+    assert px[3 * 8 + 4, 2 * 8 + 4] == (255, 255, 255) and px[0, 0] in ((127, 127, 127), (128, 128, 128))

@@ -47,12 +47,14 @@ def test_generate_uniform_and_bad_class(model):
 
 
 def test_generate_uses_the_seed_kinds_preset():
-    """Without a preset, each seed kind gets its own CIFAR-10 default: uniform seeds run uncapped, multivariate
-    ones keep their preset's cap; an explicit max_prob still wins."""
+    """Without a preset, each seed kind gets its own CIFAR-10 default (``synth.generate.cifar10_<kind>``, multivariate
+    seeds ``synth.generate.cifar10``); an explicit max_prob still wins."""
     model = make_tiny(dataset="cifar10")
+    presets = synth.presets.PRESETS
     cfg = {kind: synth.generate(model, "b", seeds=kind, **FAST).extras["config"] for kind in ("uniform", "multivariate")}
-    assert cfg["uniform"].max_prob is None and "uniform" in cfg["uniform"].source
-    assert cfg["multivariate"].max_prob == synth.presets.PRESETS["synth.generate.cifar10"].max_prob < 1
+    assert "uniform" in cfg["uniform"].source
+    for kind, name in (("uniform", "synth.generate.cifar10_uniform"), ("multivariate", "synth.generate.cifar10")):
+        assert (cfg[kind].eps, cfg[kind].max_prob, cfg[kind].seed_kind) == (presets[name].eps, presets[name].max_prob, kind)
     assert synth.generate(model, "b", seeds="uniform", max_prob=0.5, **FAST).extras["config"].max_prob == 0.5
 
 
@@ -150,3 +152,13 @@ def test_paint_features_raises_activation(model, x):
     assert (after > before).all()
     with pytest.raises(ValueError, match="feature must be"):
         synth.paint_features(model, x, mask, 10_000, **FAST)
+
+
+def test_edge_sketch_draws_dark_lines_on_white():
+    x = torch.zeros(2, 3, 32, 32)
+    x[:, :, 8:24, 8:24] = 1.0  # a white square on black: its outline is the only edge
+    s = synth.edge_sketch(x)
+    assert s.shape == x.shape and 0 <= s.min() and s.max() <= 1
+    assert torch.equal(s[:, 0], s[:, 2])                       # grey lines, the same on every channel
+    assert s[:, 0, 0, 0].eq(1).all() and s[:, 0, 16, 16].eq(1).all()  # background and inside stay white
+    assert s[:, 0, 16, 6:10].min() < 0.5                     # the square's left side is drawn
