@@ -97,30 +97,30 @@ PRESETS: dict[str, PGDConfig] = {
 _IMAGENETTE = 128 / 224  # Duke's 224 px settings at the bundled 128 px
 _H2Z = 128 / 256
 
+def _chosen_generation(kind: str, eps: float, outcome: str) -> PGDConfig:
+    """A CIFAR-10 generation preset chosen by ``bench/effect_cifar10.py --sweep``: 60 steps of 2.5*eps/60 (rounded as
+    the bench's sweep writes it), no cap; ``outcome`` is what the bench measured."""
+    return PGDConfig("l2", eps, 60, round(2.5 * eps / 60, 4), seed_kind=kind,
+                     source=f"synth: {kind} seeds, eps {eps:g}, 60 steps of 2.5*eps/60, no cap, chosen by "
+                            f"bench/effect_cifar10.py --sweep: {outcome}")
+
+
 PRESETS.update({
     # --- this project's settings for the bundled CIFAR-10 models (32 px)
     # generation: chosen by bench/effect_cifar10.py --sweep (robust vs standard on the same 400 seeds, judged by the
     # independent robust cifar10-evaluator): the lowest class-conditional FD among the settings that show the effect
     # (synth.effect: (a) >= 90% agreement, (b) >= 25 points over the seeds and >= 4x the standard twin's gain, (c) median
     # L2 >= 5, (d) FD at most the seeds'); docs/results.md has every setting tried
-    "synth.generate.cifar10": PGDConfig("l2", 6.0, 60, 0.25, seed_kind="multivariate",
-                                        source="synth: eps 6, 60 steps of 2.5*eps/60, no cap, chosen by bench/effect_cifar10.py "
-                                               "--sweep: meets (a)-(d) (evaluator agreement 54.8 -> 98.3%, standard twin 59.5%; "
-                                               "median L2 6.0; FD 11.1 -> 9.0); eps 10-30 over-saturate (FD 15-21), the caps "
-                                               "0.99/0.999 stop samples ~2 in L2 from their seeds"),
-    "synth.generate.cifar10_univariate": PGDConfig("l2", 20.0, 60, 0.8333, seed_kind="univariate",
-                                                   source="synth: univariate seeds, eps 20, 60 steps, no cap, chosen by bench/effect_cifar10.py "
-                                                          "--sweep: meets (a)-(d) (agreement 10.0 -> 90.5%, standard twin 10.0%; "
-                                                          "median L2 11.4; FD 33.7 -> 18.6)"),
-    "synth.generate.cifar10_uniform": PGDConfig("l2", 10.0, 60, 0.4167, seed_kind="uniform",
-                                                source="synth: uniform seeds, eps 10, 60 steps, no cap, chosen by bench/effect_cifar10.py "
-                                                       "--sweep: no setting of eps 10-40 meets (a) (88.2-88.7%); of those meeting "
-                                                       "the other three, the lowest FD: agreement 10.0 -> 88.2%, standard twin "
-                                                       "10.0%; median L2 9.9; FD 38.0 -> 16.0"),
-    "synth.generate.cifar10_mixture": PGDConfig("l2", 6.0, 60, 0.25, seed_kind="mixture",
-                                                source="synth: mixture seeds, eps 6, 60 steps, no cap, chosen by bench/effect_cifar10.py "
-                                                       "--sweep: meets (a)-(d) (agreement 48.0 -> 97.5%, standard twin 50.2%; "
-                                                       "median L2 6.0; FD 11.7 -> 9.3); eps 10-20 over-saturate (FD 15.6-20.4)"),
+    "synth.generate.cifar10": _chosen_generation("multivariate", 6.0, "meets (a)-(d) (evaluator agreement 54.8 -> 98.3%, "
+                                                 "standard twin 59.5%; median L2 6.0; FD 11.1 -> 9.0); eps 10-30 over-saturate "
+                                                 "(FD 15-21), the caps 0.99/0.999 stop samples ~2 in L2 from their seeds"),
+    "synth.generate.cifar10_univariate": _chosen_generation("univariate", 20.0, "meets (a)-(d) (agreement 10.0 -> 90.5%, standard "
+                                                            "twin 10.0%; median L2 11.4; FD 33.7 -> 18.6)"),
+    "synth.generate.cifar10_uniform": _chosen_generation("uniform", 10.0, "no setting of eps 10-40 meets (a) (88.2-88.7%); of those "
+                                                         "meeting the other three, the lowest FD: agreement 10.0 -> 88.2%, standard "
+                                                         "twin 10.0%; median L2 9.9; FD 38.0 -> 16.0"),
+    "synth.generate.cifar10_mixture": _chosen_generation("mixture", 6.0, "meets (a)-(d) (agreement 48.0 -> 97.5%, standard twin "
+                                                         "50.2%; median L2 6.0; FD 11.7 -> 9.3); eps 10-20 over-saturate (FD 15.6-20.4)"),
     "synth.attack.cifar10": PGDConfig("l2", 40.0, 100, 1.0, source="synth: Fig. 2 grid at 32 px (eps 300 at 224 px scaled by 32/224 ~ 43)"),
     "synth.translate.cifar10": PGDConfig("l2", 15.0, 60, 0.625,
                                          source="synth: eps 15, 60 steps of 2.5*eps/60, chosen by bench/effect_cifar10.py --sweep "

@@ -169,8 +169,9 @@ def loss_plot(label="objective per PGD step (higher is better)"):
     return gr.LinePlot(x="step", y="objective", color="model", label=label, height=240)
 
 
-def probs_label(model, res) -> dict:
-    p = res.probs[0].cpu()
+def probs_label(model, res=None, probs: torch.Tensor | None = None) -> dict:
+    """The top-5 {class: probability} of a result's first image (or of ``probs``, (K,)) for a gr.Label."""
+    p = (res.probs[0] if probs is None else probs).float().cpu()
     top = p.topk(min(5, len(p)))
     return {model.classes[i]: float(v) for v, i in zip(top.values.tolist(), top.indices.tolist())}
 

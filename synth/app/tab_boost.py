@@ -56,10 +56,7 @@ def build(store, examples=()):
                            n_steps, progress)
         main, twin, frame = outputs_of(results)
         first = next(iter(results.values()))
-        with torch.no_grad():
-            before_probs = m0.predict(x.to(m0.device))[0].cpu()
-        top = before_probs.topk(min(5, len(before_probs)))
-        before_label = {m0.classes[i]: float(v) for v, i in zip(top.values.tolist(), top.indices.tolist())}
+        before_label = probs_label(m0, probs=m0.predict(x.to(m0.device))[0])
         return (pil(x), main, twin, probs_label(m0, first), frame, *change_outputs(x, first.x), twin_probs_value(store, results),
                 before_label)
 
