@@ -1,6 +1,7 @@
 """A real browser: Playwright drives Debian's Chromium (it cannot download its own here).
 Every tab's primary button works on the first click with the ready inputs, and Inpaint works
 with a mask drawn by hand on an upload."""
+import io
 import shutil
 import socket
 import time
@@ -69,12 +70,37 @@ def test_every_tab_works_on_the_first_click(url, tmp_path):
             browser.close()
 
 
+def canvas_centre(editor):
+    """The RGB colour at the centre of the editor's drawing canvas, as the page shows it."""
+    png = editor.locator("canvas").first.screenshot()
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    return img.getpixel((img.width // 2, img.height // 2))
+
+
+def wait_for_canvas(editor, wanted, what, timeout=20.0, retry=None):
+    """Poll the canvas until its centre shows ``wanted`` (within 40 per channel): the editor has drawn the
+    upload, or the stroke, before the test goes on (a fixed sleep raced the editor in CI). ``retry`` is
+    called again every 4 s while it does not: the tab's ready example can load after an early upload and
+    replace it."""
+    start, seen, last = time.monotonic(), None, time.monotonic()
+    while time.monotonic() < start + timeout:
+        seen = canvas_centre(editor)
+        if all(abs(a - b) <= 40 for a, b in zip(seen, wanted)):
+            return
+        if retry is not None and time.monotonic() - last > 4:
+            retry()
+            last = time.monotonic()
+        time.sleep(0.25)
+    raise AssertionError(f"the editor never showed {what}: its centre is {seen}, expected about {wanted}")
+
+
 @pytest.mark.browser
 @NEEDS_CHROMIUM
 def test_generate_and_inpaint_in_the_browser(url, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     upload = tmp_path / "upload.png"
-    Image.new("RGB", (64, 64), (30, 120, 200)).save(upload)
+    blue = (30, 120, 200)
+    Image.new("RGB", (64, 64), blue).save(upload)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -85,10 +111,13 @@ def test_generate_and_inpaint_in_the_browser(url, tmp_path):
 
             page.get_by_role("tab", name="Inpaint").click()
             editor = page.locator("#inpaint-editor")
-            editor.locator("input[type=file]").set_input_files(str(upload))
-            time.sleep(1.0)  # the upload replaces the ready example in the editor
+            editor.locator("canvas").first.wait_for(timeout=30_000)  # an upload before the editor mounts is lost
+
+            def send():
+                editor.locator("input[type=file]").set_input_files(str(upload))
+            send()
+            wait_for_canvas(editor, blue, "the upload", retry=send)  # it replaces the ready example
             editor.get_by_role("button", name="Brush").first.click()
-            time.sleep(0.5)
             box = editor.locator("canvas").first.bounding_box()
             cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
             page.mouse.move(cx - 30, cy - 30)
@@ -96,6 +125,7 @@ def test_generate_and_inpaint_in_the_browser(url, tmp_path):
             for k in range(10):
                 page.mouse.move(cx - 30 + 6 * k, cy - 30 + 6 * k)
             page.mouse.up()
+            wait_for_canvas(editor, (255, 255, 255), "the white stroke")
             page.get_by_role("button", name="Inpaint", exact=True).click()
             result = page.locator("#inpaint-result img")
             try:
