@@ -11,7 +11,8 @@ import gradio as gr
 
 from synth.app import (tab_boost, tab_generate, tab_inpaint, tab_interpolate, tab_paint, tab_sketch, tab_super_resolve,
                        tab_translate)
-from synth.app.common import DISPLAY_CSS, ModelStore
+from synth.app.store import ModelStore
+from synth.app.widgets import DISPLAY_CSS
 from synth.app.examples import example_images
 
 INTRO = """# synth: image synthesis with a single robust classifier

@@ -18,7 +18,8 @@ from bench._report import report
 
 from app import build_demo
 from synth import presets
-from synth.app.common import DISPLAY_CSS, ModelStore
+from synth.app.store import ModelStore
+from synth.app.widgets import DISPLAY_CSS
 
 
 def main():

@@ -275,6 +275,37 @@ def _unavailable(filename, source, dest, err=None) -> ModelUnavailableError:
         f"Download it elsewhere and put it at {dest}, or pass its path to synth.load_model().")
 
 
+def published_is_local(name: str) -> bool:
+    """Whether ``madry/<key>`` or ``torchvision/<key>`` loads without a download (no network is asked)."""
+    kind, _, key = name.partition("/")
+    if kind == "madry" and key in MADRY_MODELS:
+        spec = MADRY_MODELS[key]
+        if (model_dir() / spec.filename).exists():
+            return True
+        if spec.hf_repo:
+            from huggingface_hub import try_to_load_from_cache
+            return isinstance(try_to_load_from_cache(spec.hf_repo, spec.filename), str)
+        return False
+    if kind == "torchvision" and key in TORCHVISION_MODELS:
+        import torchvision.models as tvm
+        _, enum, member = TORCHVISION_MODELS[key]
+        filename = getattr(getattr(tvm, enum), member).url.rsplit("/", 1)[1]
+        return (Path(torch.hub.get_dir()) / "checkpoints" / filename).exists()
+    return False
+
+
+def published_source(name: str) -> tuple[str, str]:
+    """(weights file name, where it is published) of ``madry/<key>`` or ``torchvision/<key>``."""
+    kind, _, key = name.partition("/")
+    if kind == "madry":
+        spec = MADRY_MODELS[key]
+        return spec.filename, (f"https://huggingface.co/{spec.hf_repo}" if spec.hf_repo else spec.url)
+    import torchvision.models as tvm
+    _, enum, member = TORCHVISION_MODELS[key]
+    url = getattr(getattr(tvm, enum), member).url
+    return url.rsplit("/", 1)[1], url
+
+
 def fetch(spec: Published) -> Path:
     """Local path of a published checkpoint, downloading it when the network allows.
 

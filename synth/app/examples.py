@@ -14,8 +14,7 @@ import torch
 from PIL import Image
 
 from ..imageio import to_pil
-
-DISPLAY = 256  # px: inputs are drawn on, and results shown at, this size (nearest-neighbour, no blur)
+from .views import DISPLAY, enlarge
 
 
 @dataclass
@@ -49,23 +48,23 @@ class Examples:
     def __getitem__(self, i):
         return self.images[i]
 
-    def editor_value(self, i: int = 0, mask: str | None = None) -> dict:
+    def editor_value(self, i: int = 0, mask: str | None = None, show_mask: bool = False) -> dict:
         """An ImageEditor value: example ``i`` with ``mask`` (default: the inpainting mask) drawn on it; the
-        composite (what the editor shows) is written next to the mask."""
+        composite (what the editor shows) is written next to the mask.
+
+        Gradio's ImageEditor does not draw the layers of an initial value, so the ready mask would be applied but
+        unseen; ``show_mask`` makes the composite the background, which shows it. Only for tasks that discard the
+        masked pixels (inpainting fills them before PGD starts), never for feature painting, which starts from them.
+        """
         mask = mask or self.mask
         composite = Path(mask).with_name(f"{Path(self.images[i]).stem}-{Path(mask).stem}.png")
         if not composite.exists():
             Image.alpha_composite(Image.open(self.images[i]).convert("RGBA"), Image.open(mask)).convert("RGB").save(composite)
-        return {"background": self.images[i], "layers": [mask], "composite": str(composite)}
+        return {"background": str(composite) if show_mask else self.images[i], "layers": [mask], "composite": str(composite)}
 
     def sketch_value(self, i: int = 0) -> dict:
         """A Sketchpad value: the sketch of example ``i`` as the background, nothing drawn yet."""
         return {"background": self.sketches[i], "layers": [], "composite": self.sketches[i]}
-
-
-def enlarge(img: Image.Image, size: int = DISPLAY) -> Image.Image:
-    """Nearest-neighbour enlargement to ``size`` x ``size`` (pixels stay sharp squares)."""
-    return img.resize((size, size), Image.NEAREST)
 
 
 def square_layer(fraction: float, size: int = DISPLAY) -> Image.Image:

@@ -6,11 +6,25 @@ import torch
 
 from ..imageio import fit_square
 from ..tasks import boost
-from .common import (BF16, FIT_NOTE, cap_slider, change_outputs, change_panel, check_steps, class_dropdown, compare_box, friendly,
-                     image_input, ImageUpload, model_dropdown, on_model_change, optional_label, outputs_of, pgd_sliders, pil,
-                     preset_values, probs_label, result_panel, run_pair, seed_box, shown_image, twin_probs_value)
+from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input, optional_label
+from .runs import MERGE_LIMIT, Job, friendly, stream
+from .views import DISPLAY, pil, top5
+from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
+                      primary_button, result_panel, seed_box, shown_image)
 
 SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
+FIELDS = ("eps", "steps", "max_prob")  # the step size is BIGRoC's eps / steps
+
+
+def vae_sample(model, label: int | None, seed: int):
+    """(a (1, 3, H, W) sample of the bundled conditional VAE at the model's size, its class): with no class chosen
+    the seed picks one, so the first click works."""
+    from ..generators import load_generator
+    if model.dataset != "cifar10":
+        raise ValueError("The bundled VAE makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
+    y = seed % len(model.classes) if label is None else label
+    x = load_generator("cifar10-cvae").sample(torch.tensor([y]), torch.Generator().manual_seed(seed))
+    return fit_square(x, model.input_size), y
 
 
 def build(store, examples=()):
@@ -20,52 +34,49 @@ def build(store, examples=()):
     with gr.Row():
         with gr.Column():
             source = gr.Radio(list(SOURCES), value=SOURCES[0], label="image to boost")
-            image = ImageUpload(type="filepath", label="your image (when 'my image')", height=200, sources=["upload", "clipboard"])
+            image = ImageUpload(type="filepath", label="your image (when 'my image')", height=DISPLAY, sources=["upload", "clipboard"])
             if examples:
                 gr.Examples([[e] for e in examples], [image])
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
-            eps, steps, _ = pgd_sliders(cfg)
-            cap = cap_slider(cfg)
+            controls = pgd_controls(cfg, FIELDS)
             seed = seed_box()
             compare = compare_box()
-            go = gr.Button("Boost", variant="primary")
+            go = primary_button("Boost")
         with gr.Column():
-            before = shown_image("before", 200)
-            out, twin_out, probs, plot, twin_probs = result_panel("boost", "classifier's probabilities after boosting")
-            change = change_panel()
+            before = shown_image("before")
             probs_before = gr.Label(label="classifier's probabilities before boosting (robust model)", num_top_classes=5)
+            panel = result_panel("boost", "classifier's probabilities after boosting")
+            change = change_panel()
 
     @friendly
-    def run(source_v, path, model_name, label_name, eps_v, steps_v, seed_v, compare_v, cap_v=None, progress=gr.Progress()):
-        n_steps = check_steps(steps_v)
+    def run(source_v, path, model_name, label_name, eps, steps, seed_v, compare_v, max_prob=None, progress=gr.Progress()):
+        n_steps = check_steps(steps)
         m0 = store.get(model_name)
         y = optional_label(m0, label_name)
         if source_v == SOURCES[0]:
-            from ..generators import load_generator
-            if m0.dataset != "cifar10":
-                raise gr.Error("The bundled VAE makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
-            if y is None:  # no class chosen: the seed picks one, so the first click works
-                y = int(seed_v or 0) % len(m0.classes)
-            x = load_generator("cifar10-cvae").sample(torch.tensor([y]), torch.Generator().manual_seed(int(seed_v or 0)))
-            x = fit_square(x, m0.input_size)  # 32 px; a CIFAR-10 model of another input size gets it resized
+            x, y = vae_sample(m0, y, int(seed_v or 0))
         else:
             x = image_input(m0, path).cpu()
-        results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: boost(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps, max_prob=cap_v),
-                           n_steps, progress)
-        main, twin, frame = outputs_of(results)
-        first = next(iter(results.values()))
-        before_label = probs_label(m0, probs=m0.predict(x.to(m0.device))[0])
-        return (pil(x), main, twin, probs_label(m0, first), frame, *change_outputs(x, first.x), twin_probs_value(store, results),
-                before_label)
+        options = dict(eps=float(eps), steps=n_steps, max_prob=float(max_prob or 1.0))
+
+        def job(m):
+            return Job(m, boost, {"image": x.to(m.device), "label": None if y is None else torch.tensor([y], device=m.device)},
+                       options)
+
+        def finish(results):
+            res = next(iter(results.values()))
+            return {before: pil(x), probs_before: top5(m0, m0.predict(x.to(m0.device))[0]), **panel.show(store, results),
+                    **change.show(x, res.x)}
+
+        yield {before: pil(x)}
+        yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 
     # an uploaded or example image is what the visitor wants boosted
     image.change(lambda path: gr.update(value=SOURCES[1]) if path else gr.update(), image, source, api_visibility="private")
     # the cap comes last so that API callers written before it existed keep working
-    go.click(run, [source, image, model, label, eps, steps, seed, compare, cap],
-             [before, out, twin_out, probs, plot, *change, twin_probs, probs_before],
-             api_name="boost")
-    update = on_model_change(store, "boost", with_predict=True, cap=True)  # label, eps, steps, step size, cap: no step-size slider here
-    model.change(friendly(lambda name: [u for i, u in enumerate(update(name)) if i != 3]), model, [label, eps, steps, cap],
-                 api_visibility="private")
+    c = controls
+    go.click(run, [source, image, model, label, c["eps"], c["steps"], seed, compare, c["max_prob"]],
+             [before, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note, panel.twin_probs,
+              probs_before, panel.status], api_name="boost", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
+    follow_model(store, "boost", model, controls, label, with_predict=True)

@@ -1,72 +1,59 @@
 """Generate tab: class-conditional samples from seeds (Santurkar et al. 2019, §3.1)."""
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 import torch
 
-from ..seeds import KINDS
+from ..seeds import KINDS, for_model
 from ..tasks import generate
-from .common import (BF16, MAX_SAMPLES, cap_slider, check_steps, class_dropdown, class_index, compare_box, friendly, image_grid,
-                     model_dropdown, on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel,
-                     run_pair, seed_box, shown_image, twin_probs_value)
+from .inputs import MAX_SAMPLES, check_count, check_steps, class_index
+from .runs import MERGE_LIMIT, Job, friendly, stream
+from .views import image_grid, pil
+from .widgets import (class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
+                      result_panel, seed_box, shown_image)
 
-
-def seed_kind_preset(store, model_name, seed_kind):
-    """Slider updates (eps, steps, step size, cap) to the seed kind's own preset (``synth.generate.cifar10_uniform`` ...):
-    the model switch's updates without the class list, which a seed-kind change keeps."""
-    return on_model_change(store, "generate", cap=True)(model_name, seed_kind)[1:]
+FIELDS = ("eps", "steps", "step_size", "max_prob")
 
 
 def build(store, examples=()):
     cfg = preset_values("generate", store.get(store.default))  # the multivariate seeds' preset
     gr.Markdown("Draw a seed from the class's seed distribution and maximise the class's log-probability "
-                "inside an L2 ball around it (targeted PGD on a robust classifier).")
+                "inside an L2 ball around it (targeted PGD on a robust classifier). The samples update as the steps run.")
     with gr.Row():
         with gr.Column():
             model = model_dropdown(store)
             label = class_dropdown(store)
             kind = gr.Radio(list(KINDS), value=cfg.seed_kind or "multivariate", label="seed distribution")
-            eps, steps, step_size = pgd_sliders(cfg)
-            cap = cap_slider(cfg, "; seeds far from the class (uniform, univariate) need it higher or off")
+            controls = pgd_controls(cfg, FIELDS)
             count = gr.Slider(1, MAX_SAMPLES, value=4, step=1, label="samples (one batched PGD call)")
             seed = seed_box()
             compare = compare_box()
-            go = gr.Button("Generate", variant="primary")
+            go = primary_button("Generate")
         with gr.Column():
-            seed_img = shown_image("seed")
-            out, twin_out, probs, plot, twin_probs = result_panel("generate")
+            seed_img = shown_image("seeds")
+            panel = result_panel("generate")
 
     @friendly
-    def run(model_name, label_name, seed_kind, eps_v, steps_v, step_v, seed_v, compare_v, cap_v=None, count_v=1,
+    def run(model_name, label_name, seed_kind, eps, steps, step_size, seed_v, compare_v, max_prob=None, count_v=1,
             progress=gr.Progress()):
-        n_steps = check_steps(steps_v)
-        y = class_index(store.get(model_name), label_name)
-        n = int(count_v or 1)
-        if not 1 <= n <= MAX_SAMPLES:
-            raise gr.Error(f"samples must be between 1 and {MAX_SAMPLES} (got {n}).")
-        first = {}
+        n_steps, n = check_steps(steps), check_count(count_v)
+        m0 = store.get(model_name)
+        y = torch.full((n,), class_index(m0, label_name))
+        # the seeds are drawn once, by this request's own generator: the twin and any merged batch start from them
+        seeds = for_model(m0, seed_kind).sample(y, torch.Generator().manual_seed(int(seed_v or 0)))
+        yield {seed_img: pil(image_grid(seeds))}
+        options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size), max_prob=float(max_prob or 1.0))
 
-        def one(m, cb):
-            gen = torch.Generator().manual_seed(int(seed_v or 0))
-            seeds = first["seeds"] if "seeds" in first else seed_kind
-            res = generate(m, [y] * n, seeds=seeds, generator=gen, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
-                           step_size=step_v, max_prob=cap_v)
-            first.setdefault("seeds", res.extras["seeds"])  # the twin starts from the same seeds
-            return res
+        def job(m):
+            return Job(m, generate, {"label": y.to(m.device), "seeds": seeds.to(m.device)}, options)
 
-        results = run_pair(store, model_name, compare_v, one, n_steps, progress)
-        main, twin, frame = outputs_of(results, key=lambda r: image_grid(r.x))
-        first_res = next(iter(results.values()))
-        return (pil(image_grid(first_res.extras["seeds"])), main, twin, probs_label(store.get(model_name), first_res), frame,
-                twin_probs_value(store, results))
+        grid = lambda x: pil(image_grid(x))
+        yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(grid), panel.status,
+                          lambda results: {seed_img: grid(seeds), **panel.show(store, results, grid)})
 
     # the cap and the sample count come last so that API callers written before them keep working
-    go.click(run, [model, label, kind, eps, steps, step_size, seed, compare, cap, count],
-             [seed_img, out, twin_out, probs, plot, twin_probs],
-             api_name="generate")
-    kind_preset = friendly(functools.partial(seed_kind_preset, store))
-    kind.change(kind_preset, [model, kind], [eps, steps, step_size, cap], api_visibility="private")
-    model.change(on_model_change(store, "generate", cap=True), [model, kind], [label, eps, steps, step_size, cap],
-                 api_visibility="private")
+    c = controls
+    go.click(run, [model, label, kind, c["eps"], c["steps"], c["step_size"], seed, compare, c["max_prob"], count],
+             [seed_img, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="generate",
+             concurrency_limit=MERGE_LIMIT, show_progress="hidden")
+    follow_model(store, "generate", model, controls, label, variant=kind)

@@ -7,7 +7,30 @@ import torch
 from ..imageio import to_pil
 from ..tasks import interpolate
 from ..tasks.interpolate import DEFAULT_FRACTIONS
-from .common import BF16, FIT_NOTE, ImageUpload, check_steps, compare_box, friendly, image_input, model_dropdown, preset_values, run_pair
+from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input
+from .runs import Job, friendly, stream
+from .views import DISPLAY
+from .widgets import compare_box, model_dropdown, preset_values, primary_button
+
+MAX_FRAMES = 10
+
+
+def frames(model, source, target, *, steps: int, fractions: tuple, callback=None, bf16=False):
+    """``interpolate`` with its step counter running over all frames (pgd restarts it at every frame), so a
+    progress bar and the live view see one run of ``steps * len(fractions)`` steps."""
+    state = {"done": 0, "last": 0}
+
+    def running(step, x, score):
+        if step < state["last"]:
+            state["done"] += steps
+        state["last"] = step
+        return callback(state["done"] + step, x, score) if callback else None
+    return interpolate(model, source, target, fractions=fractions, steps=steps, callback=running, bf16=bf16)
+
+
+def gallery(label: str, elem_id: str | None = None) -> gr.Gallery:
+    return gr.Gallery(label=label, columns=3, height="auto", object_fit="contain", format="png", elem_id=elem_id,
+                      elem_classes="pixelated", allow_preview=True)
 
 
 def build(store, examples=()):
@@ -18,48 +41,49 @@ def build(store, examples=()):
         with gr.Column():
             with gr.Row():
                 two = len(examples) >= 2
-                source = ImageUpload(type="filepath", label="source", height=180, sources=["upload", "clipboard"],
+                source = ImageUpload(type="filepath", label="source", height=DISPLAY // 2 + 64, sources=["upload", "clipboard"],
                                      value=examples[0] if two else None)
-                target = ImageUpload(type="filepath", label="target", height=180, sources=["upload", "clipboard"],
+                target = ImageUpload(type="filepath", label="target", height=DISPLAY // 2 + 64, sources=["upload", "clipboard"],
                                      value=examples[1] if two else None)
             if len(examples) >= 2:
                 gr.Examples([[examples[i], examples[i + 1]] for i in range(0, len(examples) - 1, 2)], [source, target])
             model = model_dropdown(store)
-            frames = gr.Slider(3, 10, value=len(DEFAULT_FRACTIONS), step=1, label="frames")
+            n_frames = gr.Slider(3, MAX_FRAMES, value=len(DEFAULT_FRACTIONS), step=1, label="frames")
             steps = gr.Slider(1, 200, value=preset_values("interpolate", store.get(store.default)).steps, step=1,
                               label="steps per frame")
             compare = compare_box()
-            go = gr.Button("Interpolate", variant="primary")
+            go = primary_button("Interpolate")
         with gr.Column():
-            robust_frames = gr.Gallery(label="frames (robust model)", columns=6, height=200, format="png", elem_id="interpolate-result")
-            standard_frames = gr.Gallery(label="frames (standard model)", columns=6, height=200, format="png")
+            robust_frames = gallery("frames (robust model)", "interpolate-result")
+            standard_frames = gallery("frames (standard model, compare mode)")
+            status = gr.Markdown(elem_id="interpolate-status")
             distance = gr.Markdown()
 
     @friendly
-    def run(src, tgt, model_name, n_frames, steps_v, compare_v, progress=gr.Progress()):
+    def run(src, tgt, model_name, frames_v, steps_v, compare_v, progress=gr.Progress()):
         n_steps = check_steps(steps_v)
         m0 = store.get(model_name)
         xs, xt = image_input(m0, src), image_input(m0, tgt)
-        fractions = torch.linspace(0, 1, int(n_frames)).tolist()
-        total = n_steps * len(fractions)
-        results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: interpolate(m, xs.to(m.device), xt.to(m.device), fractions=fractions, steps=n_steps,
-                                                     callback=_frame_progress(cb, n_steps), bf16=BF16), total, progress)
-        items = list(results.values())
-        text = "\n".join(f"- {n}: feature distance to the target per frame "
-                         f"{', '.join(f'{v:.1f}' for v in r.extras['distance'].tolist())}" for n, r in results.items())
-        return to_pil(items[0].x), (to_pil(items[1].x) if len(items) > 1 else None), text
+        fractions = tuple(torch.linspace(0, 1, int(frames_v)).tolist())
+        shown, done = [robust_frames, standard_frames], {}
 
-    go.click(run, [source, target, model, frames, steps, compare], [robust_frames, standard_frames, distance], api_name="interpolate")
+        def job(m):
+            return Job(m, frames, {"source": xs.to(m.device), "target": xt.to(m.device)}, {"steps": n_steps, "fractions": fractions},
+                       merge=False)
 
+        def live(i, step, x):  # the finished frames and the one being made
+            k = (step - 1) // n_steps
+            done[(i, k)] = x
+            return {shown[i]: to_pil(torch.cat([done[(i, j)] for j in range(k + 1) if (i, j) in done]))}
 
-def _frame_progress(cb, steps):
-    """pgd's step counter restarts each frame; turn it into a running count for the progress bar."""
-    state = {"done": 0, "last": 0}
+        def finish(results):
+            items = list(results.values())
+            text = "\n".join(f"- {n}: feature distance to the target per frame "
+                             f"{', '.join(f'{v:.1f}' for v in r.extras['distance'].tolist())}" for n, r in results.items())
+            return {robust_frames: to_pil(items[0].x), standard_frames: to_pil(items[1].x) if len(items) > 1 else None,
+                    distance: text}
 
-    def inner(step, x, score):
-        if step < state["last"]:
-            state["done"] += steps
-        state["last"] = step
-        cb(state["done"] + step, x, score)
-    return inner
+        yield from stream(store, model_name, compare_v, job, n_steps * len(fractions), progress, live, status, finish)
+
+    go.click(run, [source, target, model, n_frames, steps, compare], [robust_frames, standard_frames, distance, status],
+             api_name="interpolate", show_progress="hidden")

@@ -5,9 +5,13 @@ import gradio as gr
 import torch
 
 from ..tasks import paint_features
-from .examples import DISPLAY
-from .common import (BF16, BRUSH, FIT_NOTE, check_steps, compare_box, editor_input, friendly, loss_plot, MaskEditor,
-                     model_dropdown, on_model_change, outputs_of, pgd_sliders, preset_values, result_images, run_pair)
+from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input
+from .runs import MERGE_LIMIT, Job, friendly, stream
+from .views import DISPLAY
+from .widgets import (BRUSH, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
+                      result_panel)
+
+FIELDS = ("eps", "steps", "step_size", "lam")
 
 
 def build(store, examples=()):
@@ -20,39 +24,37 @@ def build(store, examples=()):
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (paint where the feature goes)", image_mode="RGB",
-                                    brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=BRUSH), height=DISPLAY + 64,
-                                    sources=["upload", "clipboard"], layers=False, transforms=(),
-                                    value=examples.editor_value(0, examples.paint_mask) if examples else None)
+                                brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=BRUSH), height=DISPLAY + 64,
+                                sources=["upload", "clipboard"], layers=False, transforms=(),
+                                value=examples.editor_value(0, examples.paint_mask) if examples else None)
             if examples:
                 gr.Examples([[examples.editor_value(i, examples.paint_mask)] for i in range(len(examples))], [editor])
             model = model_dropdown(store)
             feature = gr.Slider(0, dim - 1, value=0, step=1, label=f"feature index f (0..{dim - 1})")
-            eps, steps, step_size, lam = pgd_sliders(cfg, lam=True)
+            controls = pgd_controls(cfg, FIELDS)
             compare = compare_box()
-            go = gr.Button("Paint", variant="primary")
+            go = primary_button("Paint")
         with gr.Column():
-            out, twin_out = result_images("paint")
+            panel = result_panel("paint", probs_title=None)
             activation = gr.Markdown()
-            plot = loss_plot()
 
     @friendly
-    def run(value, model_name, f, eps_v, steps_v, step_v, lam_v, compare_v, progress=gr.Progress()):
-        n_steps = check_steps(steps_v)
+    def run(value, model_name, f, eps, steps, step_size, lam, compare_v, progress=gr.Progress()):
+        n_steps = check_steps(steps)
         m0 = store.get(model_name)
         image, mask = editor_input(m0, value)
-        results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: paint_features(m, image.to(m.device), mask.to(m.device), int(f), callback=cb, bf16=BF16,
-                                                        eps=eps_v, steps=n_steps, step_size=step_v, lam=lam_v),
-                           n_steps, progress)
-        main, twin, frame = outputs_of(results)
-        text = "\n".join(f"- {n}: R(x)_{int(f)} {float(r.extras['activation'][0, 0]):.3f} -> {float(r.extras['activation'][1, 0]):.3f}"
-                         for n, r in results.items())
-        return main, twin, text, frame
+        options = dict(feature=int(f), eps=float(eps), steps=n_steps, step_size=float(step_size), lam=float(lam))
 
-    def on_change(name):
-        updates = on_model_change(store, "paint_features", lam=True)(name)[1:]
-        return updates
+        def job(m):
+            return Job(m, paint_features, {"image": image.to(m.device), "mask": mask.to(m.device)}, options)
 
-    go.click(run, [editor, model, feature, eps, steps, step_size, lam, compare], [out, twin_out, activation, plot],
-             api_name="paint_features")
-    model.change(friendly(on_change), model, [eps, steps, step_size, lam], api_visibility="private")
+        def finish(results):
+            text = "\n".join(f"- {n}: R(x)_{int(f)} {float(r.extras['activation'][0, 0]):.3f} -> "
+                             f"{float(r.extras['activation'][1, 0]):.3f}" for n, r in results.items())
+            return {activation: text, **panel.show(store, results)}
+
+        yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
+
+    go.click(run, [editor, model, feature, *controls.values(), compare], [panel.main, panel.twin, activation, panel.plot, panel.status],
+             api_name="paint_features", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
+    follow_model(store, "paint_features", model, controls)

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import gradio as gr
+import torch
 
+from ..imageio import to_tensor
 from ..tasks import sketch_to_image
-from .examples import DISPLAY
-from .common import (BF16, BRUSH, check_steps, class_dropdown, class_index, compare_box, friendly, model_dropdown, need_image,
-                     on_model_change, outputs_of, pgd_sliders, pil, preset_values, probs_label, result_panel, run_pair,
-                     shown_image, SketchInput, twin_probs_value)
+from .inputs import SketchInput, check_steps, class_index, need_image
+from .runs import MERGE_LIMIT, Job, friendly, stream
+from .views import DISPLAY, pil
+from .widgets import (BRUSH, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
+                      result_panel, shown_image)
 
 
 def build(store, examples=()):
@@ -16,37 +19,38 @@ def build(store, examples=()):
                 "(padded with white so nothing is cut off), then targeted PGD adds the class's features.")
     with gr.Row():
         with gr.Column():
-            pad = SketchInput(type="filepath", label="sketch", image_mode="RGB", height=320,
-                               brush=gr.Brush(colors=["#000000", "#7f4f24", "#2d6a4f", "#1d3557", "#e63946"],
-                                              color_mode="defaults", default_size=BRUSH), canvas_size=(DISPLAY, DISPLAY),
-                               value=examples.sketch_value(0) if examples else None)
+            pad = SketchInput(type="filepath", label="sketch", image_mode="RGB", height=DISPLAY + 64,
+                              brush=gr.Brush(colors=["#000000", "#7f4f24", "#2d6a4f", "#1d3557", "#e63946"],
+                                             color_mode="defaults", default_size=BRUSH), canvas_size=(DISPLAY, DISPLAY),
+                              value=examples.sketch_value(0) if examples else None)
             if examples:
                 gr.Examples([[examples.sketch_value(i)] for i in range(len(examples))], [pad],
                             label="sketches (edge drawings of the example images)")
             model = model_dropdown(store)
-            label = class_dropdown(store)
-            if examples:
-                label.value = store.get(store.default).classes[examples.labels[0]]
-            eps, steps, step_size = pgd_sliders(cfg)
+            label = class_dropdown(store, value=store.get(store.default).classes[examples.labels[0]] if examples else None)
+            controls = pgd_controls(cfg)
             compare = compare_box()
-            go = gr.Button("Turn into an image", variant="primary")
+            go = primary_button("Turn into an image")
         with gr.Column():
             sketch_small = shown_image("sketch at the model's size")
-            out, twin_out, probs, plot, twin_probs = result_panel("sketch")
+            panel = result_panel("sketch")
 
     @friendly
-    def run(value, model_name, label_name, eps_v, steps_v, step_v, compare_v, progress=gr.Progress()):
-        n_steps = check_steps(steps_v)
+    def run(value, model_name, label_name, eps, steps, step_size, compare_v, progress=gr.Progress()):
+        n_steps = check_steps(steps)
         m0 = store.get(model_name)
         path = need_image((value or {}).get("composite") if isinstance(value, dict) else value, "a sketch")
+        sketch = to_tensor(path, m0.input_size, "pad")
         y = class_index(m0, label_name)
-        results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: sketch_to_image(m, path, y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
-                                                         step_size=step_v), n_steps, progress)
-        main, twin, frame = outputs_of(results)
-        first = next(iter(results.values()))
-        return pil(first.extras["sketch"]), main, twin, probs_label(m0, first), frame, twin_probs_value(store, results)
+        options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size))
 
-    go.click(run, [pad, model, label, eps, steps, step_size, compare], [sketch_small, out, twin_out, probs, plot, twin_probs],
-             api_name="sketch_to_image")
-    model.change(on_model_change(store, "sketch_to_image"), model, [label, eps, steps, step_size], api_visibility="private")
+        def job(m):
+            return Job(m, sketch_to_image, {"sketch": sketch.to(m.device), "label": torch.tensor([y], device=m.device)}, options)
+
+        yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status,
+                          lambda results: {sketch_small: pil(sketch), **panel.show(store, results)})
+
+    go.click(run, [pad, model, label, *controls.values(), compare],
+             [sketch_small, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="sketch_to_image",
+             concurrency_limit=MERGE_LIMIT, show_progress="hidden")
+    follow_model(store, "sketch_to_image", model, controls, label)

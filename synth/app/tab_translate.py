@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import gradio as gr
+import torch
 
 from ..tasks import translate
-from .common import (BF16, FIT_NOTE, check_steps, class_dropdown, class_index, compare_box, friendly, image_input, ImageUpload,
-                     model_dropdown, on_model_change, outputs_of, pgd_sliders, preset_values, probs_label, result_panel, run_pair,
-                     twin_probs_value)
+from .inputs import FIT_NOTE, ImageUpload, check_steps, class_index, image_input
+from .runs import MERGE_LIMIT, Job, friendly, stream
+from .views import DISPLAY
+from .widgets import class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button, result_panel
 
 
 def build(store, examples=()):
@@ -16,32 +18,34 @@ def build(store, examples=()):
     with gr.Row():
         with gr.Column():
             first = min(3, len(examples) - 1)  # CIFAR-10: a cat, translated to a dog by default
-            image = ImageUpload(type="filepath", label="source image", height=256, sources=["upload", "clipboard"],
+            image = ImageUpload(type="filepath", label="source image", height=DISPLAY, sources=["upload", "clipboard"],
                                 value=examples[first] if examples else None)
             if examples:
                 gr.Examples([[e] for e in examples], [image])
             model = model_dropdown(store)
-            target = class_dropdown(store, label="target class")
-            if examples:
-                classes = store.get(store.default).classes
-                target.value = classes[(examples.labels[first] + 2) % len(classes)]
-            eps, steps, step_size = pgd_sliders(cfg)
+            classes = store.get(store.default).classes
+            target = class_dropdown(store, label="target class",
+                                    value=classes[(examples.labels[first] + 2) % len(classes)] if examples else None)
+            controls = pgd_controls(cfg)
             compare = compare_box()
-            go = gr.Button("Translate", variant="primary")
+            go = primary_button("Translate")
         with gr.Column():
-            out, twin_out, probs, plot, twin_probs = result_panel("translate")
+            panel = result_panel("translate")
 
     @friendly
-    def run(path, model_name, target_name, eps_v, steps_v, step_v, compare_v, progress=gr.Progress()):
-        n_steps = check_steps(steps_v)
+    def run(path, model_name, target_name, eps, steps, step_size, compare_v, progress=gr.Progress()):
+        n_steps = check_steps(steps)
         m0 = store.get(model_name)
-        x = image_input(m0, path)
-        y = class_index(m0, target_name)
-        results = run_pair(store, model_name, compare_v,
-                           lambda m, cb: translate(m, x.to(m.device), y, callback=cb, bf16=BF16, eps=eps_v, steps=n_steps,
-                                                   step_size=step_v), n_steps, progress)
-        main, twin, frame = outputs_of(results)
-        return main, twin, probs_label(m0, next(iter(results.values()))), frame, twin_probs_value(store, results)
+        x, y = image_input(m0, path), class_index(m0, target_name)
+        options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size))
 
-    go.click(run, [image, model, target, eps, steps, step_size, compare], [out, twin_out, probs, plot, twin_probs], api_name="translate")
-    model.change(on_model_change(store, "translate"), model, [target, eps, steps, step_size], api_visibility="private")
+        def job(m):
+            return Job(m, translate, {"image": x.to(m.device), "target": torch.tensor([y], device=m.device)}, options)
+
+        yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status,
+                          lambda results: panel.show(store, results))
+
+    go.click(run, [image, model, target, *controls.values(), compare],
+             [panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="translate",
+             concurrency_limit=MERGE_LIMIT, show_progress="hidden")
+    follow_model(store, "translate", model, controls, target)

@@ -12,7 +12,8 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
 from app import build_demo  # noqa: E402
-from synth.app.common import DISPLAY_CSS, ModelStore  # noqa: E402
+from synth.app.store import ModelStore  # noqa: E402
+from synth.app.widgets import DISPLAY_CSS  # noqa: E402
 from synth.registry import bundled_names  # noqa: E402
 
 from .test_build import stub_store  # noqa: E402
@@ -98,6 +99,8 @@ RESULT_INDEX = {"generate": 1, "inpaint": 1, "translate": 0, "super_resolve": 2,
 def test_every_endpoint_returns_model_sized_image(server, files, endpoint):
     client, store = server
     out = client.predict(*_calls(store, files)[endpoint], api_name=f"/{endpoint}")
+    # the last yield of a streaming callback sets every output: no placeholder {"__type__": "update"} reaches a client
+    assert not [o for o in out if isinstance(o, dict) and o.get("__type__") == "update"], out
     result = out[RESULT_INDEX[endpoint]]
     if endpoint == "interpolate":  # a gallery of frames
         assert len(result) == 4
@@ -134,7 +137,8 @@ def test_compare_returns_both(server, files):
     client, store = server
     args = list(_calls(store, files)["translate"])
     args[-1] = True
-    main, twin, probs, plot, twin_probs = client.predict(*args, api_name="/translate")
+    main, twin, probs, plot, twin_probs, status = client.predict(*args, api_name="/translate")
+    assert status.startswith("Done:") and store.twin(store.default) in status
     assert _size(main) == _size(twin)
     # both models' probabilities, each over the model's classes
     assert probs["confidences"] and twin_probs["confidences"]
@@ -197,20 +201,37 @@ def test_unknown_class_and_absurd_steps(server, files):
     assert _size(out[1]) == store.get(store.default).input_size
 
 
+def _pixels(path):
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.int16)
+
+
 def test_ten_concurrent_clients(server, files):
+    """Ten visitors at once: each gets its own request's images (the same as that request alone, up to a rounding
+    step), all distinct, and the server merges them into fewer batched PGD calls than requests."""
+    from synth.app.runs import BATCHER
     client, store = server
     url = client.src
+    classes = store.get(store.default).classes
+
+    def args(i):
+        a = list(_calls(store, files)["generate"])
+        a[1], a[6] = classes[i % len(classes)], i
+        return a
+
+    alone = [_pixels(client.predict(*args(i), api_name="/generate")[1]) for i in range(10)]
+    calls = BATCHER.calls
 
     def one(i):
-        c = Client(url, verbose=False)
-        args = list(_calls(store, files)["generate"])
-        args[1], args[6] = store.get(store.default).classes[i % len(store.get(store.default).classes)], i
-        out = c.predict(*args, api_name="/generate")
-        return _size(out[1])
+        return _pixels(Client(url, verbose=False).predict(*args(i), api_name="/generate")[1])
 
     with ThreadPoolExecutor(10) as pool:
-        sizes = list(pool.map(one, range(10)))
-    assert sizes == [store.get(store.default).input_size] * 10
+        together = list(pool.map(one, range(10)))
+    assert BATCHER.calls - calls < 10, "concurrent requests were not merged"
+    for i in range(10):
+        assert together[i].shape[:2] == store.get(store.default).input_size
+        assert np.abs(together[i] - alone[i]).max() <= 1, i  # batched or alone: the same image
+    assert len({a.tobytes() for a in together}) == 10  # every visitor got a different image
 
 
 def test_generate_confidence_cap(server, files):

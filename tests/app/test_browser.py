@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app import build_demo
-from synth.app.common import DISPLAY_CSS
+from synth.app.widgets import DISPLAY_CSS
 from synth.app.examples import make_examples
 
 from .test_build import stub_store
@@ -133,5 +133,38 @@ def test_generate_and_inpaint_in_the_browser(url, tmp_path):
             finally:
                 page.screenshot(path=str(tmp_path / "inpaint.png"), full_page=True)  # kept for a failure's diagnosis
             assert result.get_attribute("src")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_the_result_updates_live_during_a_run(url):
+    """While the steps run, the result image changes at least twice before the run is done, and the status line
+    shows progress and then the closing line."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            steps = page.get_by_label("number input for steps", exact=True).first
+            steps.fill("1000")  # the stub model takes a few seconds for 1,000 steps: time to watch
+            steps.press("Enter")
+            page.get_by_role("button", name="Generate", exact=True).click()
+            result, status = page.locator("#generate-result img"), page.locator("#generate-status")
+            sources, progress_lines, deadline = [], set(), time.monotonic() + 120
+            while time.monotonic() < deadline:
+                text = status.inner_text()
+                if text.startswith("Done"):
+                    break
+                if "PGD step" in text:
+                    progress_lines.add(text)
+                if result.count() and (src := result.first.get_attribute("src")) and (not sources or sources[-1] != src):
+                    sources.append(src)
+                time.sleep(0.05)
+            assert status.inner_text().startswith("Done: 1000 PGD steps")
+            assert len(sources) >= 3, f"the result changed {len(sources) - 1} times during the run"
+            assert len(progress_lines) >= 2
         finally:
             browser.close()

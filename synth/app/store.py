@@ -1,0 +1,80 @@
+"""The demo's model store: which classifiers it offers, their standard twins, and loading on
+first use with one plain sentence when a model's weights cannot be had."""
+from __future__ import annotations
+
+import json
+import threading
+
+from ..compat import MADRY_MODELS, TORCHVISION_MODELS, published_is_local, published_source
+from ..registry import ASSETS, ModelUnavailableError, bundled_names, load_model
+
+DOWNLOAD_MARK = " (download needed)"
+
+
+class ModelUnavailable(ValueError):
+    """A model the demo offers but cannot load here; the message is one sentence for the visitor."""
+
+
+def demo_names() -> list[str]:
+    """The bundled classifiers the demo offers: all but the quality benches' judge (a card with a ``role``)."""
+    return [n for n in bundled_names() if "role" not in json.loads((ASSETS / f"{n}.json").read_text())]
+
+
+class ModelStore:
+    """Loads models on first use and keeps them; thread-safe.
+
+    Args:
+        names: models offered in the UI besides the published ones (default: the bundled ones).
+        loader: name -> RobustClassifier (default ``synth.load_model``).
+        default: the model tabs start with.
+        published: also offer the Madry lab and torchvision models.
+    """
+
+    def __init__(self, names=None, loader=load_model, default: str | None = None, published: bool = True):
+        self._models, self._lock, self._loader = {}, threading.Lock(), loader
+        self.names = list(demo_names() if names is None else names)
+        self.published = published
+        l2 = [n for n in self.names if n.endswith("-l2")]
+        self.default = default or (l2[0] if l2 else (self.names[0] if self.names else None))
+
+    def get(self, name: str):
+        """The loaded model ``name``.
+
+        Raises:
+            ModelUnavailable: its weights are not here and cannot be downloaded (one sentence saying what to do).
+            ValueError: no name, or an unknown one.
+        """
+        if not name:
+            raise ValueError("Choose a model.")
+        with self._lock:
+            if name not in self._models:
+                try:
+                    self._models[name] = self._loader(name)
+                except ModelUnavailableError:
+                    raise ModelUnavailable(self.unavailable_message(name)) from None
+            return self._models[name]
+
+    @staticmethod
+    def unavailable_message(name: str) -> str:
+        """What a visitor who picked a model without its weights should do, in one sentence (no local paths)."""
+        if name.startswith(("madry/", "torchvision/")):
+            filename, source = published_source(name)
+            return (f"{name} needs its weights file {filename}, which this server cannot download: download it from "
+                    f"{source} into synth's model folder (SYNTH_MODEL_DIR, see the README), or choose a bundled model.")
+        return f"{name} cannot be loaded on this server; choose a bundled model."
+
+    def twin(self, name: str) -> str | None:
+        """The non-robust counterpart of a robust model (``cifar10-l2`` -> ``cifar10-standard``)."""
+        if name.startswith("madry/imagenet"):
+            return "torchvision/resnet50"
+        cand = name.rsplit("-", 1)[0] + "-standard" if "-" in name else None
+        return cand if cand in self.names and cand != name else None
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, name) for the model dropdown; published models whose weights are not here say so."""
+        out = [(n, n) for n in self.names]
+        if self.published:
+            for name in [f"madry/{k}" for k in MADRY_MODELS] + [f"torchvision/{k}" for k in TORCHVISION_MODELS]:
+                kind = " (standard)" if name.startswith("torchvision/") else ""
+                out.append((name + kind + ("" if published_is_local(name) else DOWNLOAD_MARK), name))
+        return out

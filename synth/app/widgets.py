@@ -1,0 +1,199 @@
+"""The widgets every tab is made of: PGD controls built from a preset's fields by name, the
+model / class / seed / compare controls, and the result panels, all images shown at one
+common size with sharp pixels."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+import torch
+
+from .. import presets
+from .inputs import MAX_STEPS, PREDICTED
+from .store import ModelStore, ModelUnavailable
+from .views import DISPLAY, ROLES, change_text, change_views, loss_frame, pil, probs_of
+
+BRUSH = 16  # px on the DISPLAY-px drawing canvas: 2 pixels of a 32-px image
+# Every shown image fills a DISPLAY-px box with sharp pixels; its file (the download) stays true-size.
+DISPLAY_CSS = (".pixelated img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }\n"
+               ".pixelated .thumbnail-item img, .pixelated .grid-wrap img { image-rendering: pixelated; object-fit: contain; }")
+
+
+def _round(v: float) -> float:
+    """Preset values as a person reads them (2.5 * 6 / 60 -> 0.25, 2.5 * 2 / 30 -> 0.1667)."""
+    return float(f"{v:.4g}")
+
+
+# preset field -> how its control is built from a PGDConfig, and what value the control shows for it
+CONTROLS = {
+    "eps": (lambda cfg: gr.Slider(0.0, max(5 * cfg.eps, 1.0), step=0.1, label=f"eps ({cfg.norm.upper()} radius)"),
+            lambda cfg: _round(cfg.eps), lambda cfg: {"maximum": max(5 * cfg.eps, 1.0)}),
+    "steps": (lambda cfg: gr.Slider(1, MAX_STEPS, step=1, label="steps"), lambda cfg: cfg.steps, lambda cfg: {}),
+    "step_size": (lambda cfg: gr.Slider(0.01, max(4 * cfg.step_size, 1.0), step=0.01, label="step size"),
+                  lambda cfg: _round(cfg.step_size), lambda cfg: {"maximum": max(4 * cfg.step_size, 1.0)}),
+    "lam": (lambda cfg: gr.Slider(0.0, max(4 * (cfg.lam or 1.0), 10.0), step=0.5, label="lambda (penalty weight)"),
+            lambda cfg: cfg.lam or 0.0, lambda cfg: {}),
+    "max_prob": (lambda cfg: gr.Slider(0.5, 1.0, step=0.01, label="confidence cap",
+                                       info="an image stops moving once p(class) reaches it (1 = off, as in the papers)"),
+                 lambda cfg: cfg.max_prob or 1.0, lambda cfg: {}),
+}
+
+
+def preset_values(task: str, model, variant: str | None = None) -> presets.PGDConfig:
+    """The task's default preset for ``model`` (and ``variant``, e.g. Generate's seed kind)."""
+    return presets.resolve(presets.default_for(task, model, variant))
+
+
+def pgd_controls(cfg: presets.PGDConfig, fields=("eps", "steps", "step_size")) -> dict:
+    """{field: slider} preset to ``cfg``, in the order of ``fields`` (names of ``PGDConfig`` fields)."""
+    out = {}
+    for name in fields:
+        make, value, _ = CONTROLS[name]
+        out[name] = make(cfg)
+        out[name].value = value(cfg)
+    return out
+
+
+def control_updates(controls: dict, cfg: presets.PGDConfig) -> dict:
+    """{slider: update} setting each control of ``controls`` to ``cfg``'s value (and range)."""
+    return {comp: gr.update(value=CONTROLS[name][1](cfg), **CONTROLS[name][2](cfg)) for name, comp in controls.items()}
+
+
+def model_dropdown(store: ModelStore):
+    return gr.Dropdown(store.choices(), value=store.default, label="model",
+                       info="bundled models run offline; the others need their weights file")
+
+
+def class_dropdown(store: ModelStore, with_predict: bool = False, label: str = "class", value=None):
+    classes = list(store.get(store.default).classes) if store.default else []
+    choices = ([PREDICTED] if with_predict else []) + classes
+    return gr.Dropdown(choices, value=value if value is not None else (choices[0] if choices else None), label=label)
+
+
+def follow_model(store: ModelStore, task: str, model: gr.Dropdown, controls: dict, label: gr.Dropdown | None = None,
+                 with_predict: bool = False, variant: gr.components.Component | None = None):
+    """Switching model (or ``variant``, Generate's seed kind) sets ``controls`` to the task's preset for it and
+    ``label``'s choices to its classes. A model that cannot be loaded leaves every control as it was and says
+    why in a warning (one sentence)."""
+
+    def update(name, kind=None, changed_model=True):
+        try:
+            m = store.get(name)
+        except ModelUnavailable as err:
+            gr.Warning(str(err), duration=12)
+            return {}
+        out = control_updates(controls, preset_values(task, m, kind))
+        if label is not None and changed_model:
+            choices = ([PREDICTED] if with_predict else []) + list(m.classes)
+            out[label] = gr.update(choices=choices, value=choices[0])
+        return out
+
+    outputs = list(controls.values()) + ([label] if label is not None else [])
+    inputs = [model] + ([variant] if variant is not None else [])
+    model.change(update, inputs, outputs, api_visibility="private", show_progress="hidden")
+    if variant is not None:
+        variant.change(lambda name, kind: update(name, kind, changed_model=False), inputs, outputs,
+                       api_visibility="private", show_progress="hidden")
+    return update
+
+
+# Run before every request: close the toasts of earlier failures, so none sits over the new result.
+CLEAR_TOASTS = "() => { document.querySelectorAll('.toast-close').forEach((b) => b.click()); }"
+
+
+def primary_button(text: str) -> gr.Button:
+    """A tab's run button; clicking it first clears earlier error messages."""
+    button = gr.Button(text, variant="primary")
+    button.click(None, js=CLEAR_TOASTS, api_visibility="private")
+    return button
+
+
+def seed_box():
+    with gr.Row():
+        seed = gr.Number(value=0, precision=0, label="seed", minimum=0)
+        shuffle = gr.Button("randomize", size="sm")
+    shuffle.click(lambda: int(torch.randint(0, 2**31 - 1, (1,))), outputs=seed, api_visibility="private")
+    return seed
+
+
+def compare_box():
+    return gr.Checkbox(value=False, label="compare with the standard (non-robust) model")
+
+
+def shown_image(label: str, elem_id: str | None = None) -> gr.Image:
+    """A read-only image output: its true-size PNG enlarged to ``DISPLAY`` px with sharp pixels, downloadable."""
+    return gr.Image(label=label, type="pil", format="png", height=DISPLAY, elem_classes="pixelated", interactive=False,
+                    elem_id=elem_id, buttons=["download"])
+
+
+# the curves' colours, named in the plot's label: the chart's own legend does not fit a half-width column
+CURVE_COLOURS = {"robust": "#2563eb", "standard": "#f97316"}
+
+
+def loss_plot():
+    return gr.LinePlot(x="step", y="objective", color="model", color_map=CURVE_COLOURS, height=260, elem_classes="loss-plot",
+                       label="objective per PGD step, higher is better (blue: robust model, orange: standard model)")
+
+
+@dataclass
+class ResultPanel:
+    """The right-hand column of a task tab: the result, the standard twin's result (compare mode), both models'
+    probabilities and the objective curves."""
+    main: gr.Image
+    twin: gr.Image
+    probs: gr.Label | None
+    twin_probs: gr.Label | None
+    plot: gr.LinePlot
+    status: gr.Markdown
+
+    def live(self, render=pil):
+        """``stream``'s live view: the current iterate of model i (0 robust, 1 its twin) in its result image."""
+        return lambda i, step, x: {(self.main, self.twin)[i]: render(x)}
+
+    def show(self, store, results: dict, render=pil) -> dict:
+        """{component: value} of the whole panel from ``stream``'s {model name: PGDResult} (the requested model first);
+        the twin's image and probabilities are empty without compare mode."""
+        (name, res), *twin = results.items()
+        out = {self.main: render(res.x), self.twin: render(twin[0][1].x) if twin else None,
+               self.plot: loss_frame({role: r.history for role, r in zip(ROLES, results.values())})}
+        if self.probs is not None:
+            out[self.probs] = probs_of(store.get(name), res)
+            out[self.twin_probs] = probs_of(store.get(twin[0][0]), twin[0][1]) if twin else None
+        return out
+
+
+def result_panel(prefix: str, probs_title: str | None = "classifier's probabilities") -> ResultPanel:
+    """Result images (elem ids ``<prefix>-result``, ``<prefix>-twin``), a line of progress (``<prefix>-status``),
+    probabilities (unless ``probs_title`` is None) and the loss plot, full width so its legend fits."""
+    with gr.Row():
+        main = shown_image("result (robust model)", f"{prefix}-result")
+        twin = shown_image("same request, standard model (compare mode)", f"{prefix}-twin")
+    status = gr.Markdown(elem_id=f"{prefix}-status")
+    probs = twin_probs = None
+    if probs_title:
+        with gr.Row():
+            probs = gr.Label(label=probs_title + " (robust model)", num_top_classes=5)
+            twin_probs = gr.Label(label=probs_title + " (standard model)", num_top_classes=5)
+    return ResultPanel(main, twin, probs, twin_probs, loss_plot(), status)
+
+
+@dataclass
+class ChangePanel:
+    """A before/after slider and the amplified difference, for changes too small to see side by side."""
+    slider: gr.ImageSlider
+    diff: gr.Image
+    note: gr.Markdown
+
+    def show(self, start, result) -> dict:
+        """{component: value} for ``start`` -> ``result`` ((1, 3, H, W) in [0, 1] each)."""
+        pair, diff, largest = change_views(start, result)
+        return {self.slider: pair, self.diff: diff, self.note: change_text(largest)}
+
+
+def change_panel() -> ChangePanel:
+    with gr.Row():
+        slider = gr.ImageSlider(label="before / after (drag the handle)", type="pil", format="png", interactive=False,
+                                max_height=DISPLAY)
+        diff = gr.Image(label="difference, amplified (grey = unchanged)", type="pil", format="png", height=DISPLAY,
+                        elem_classes="pixelated", interactive=False)
+    return ChangePanel(slider, diff, gr.Markdown())

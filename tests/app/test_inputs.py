@@ -1,0 +1,49 @@
+"""Visitors' inputs: editor masks reduced to the model's size, and clear refusals."""
+import pytest
+from PIL import Image
+
+from synth.app.inputs import check_count, check_steps, class_index, editor_input, optional_label
+
+from ..conftest import make_tiny
+
+
+def test_editor_mask(tmp_path):
+    model = make_tiny()
+    bg = tmp_path / "bg.png"
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(bg)
+    layer = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    layer.paste((255, 255, 255, 255), (0, 0, 32, 32))
+    layer.save(tmp_path / "layer.png")
+    x, m = editor_input(model, {"background": str(bg), "layers": [str(tmp_path / "layer.png")], "composite": None})
+    assert x.shape == (1, 3, 16, 16) and m.shape == (1, 1, 16, 16)
+    assert m.sum() == 64  # a quarter of 16x16
+    with pytest.raises(ValueError, match="Draw"):
+        editor_input(model, {"background": str(bg), "layers": [], "composite": None})
+    with pytest.raises(ValueError, match="upload an image"):
+        editor_input(model, {"background": None, "layers": [], "composite": None})
+
+
+def test_editor_refuses_a_mask_over_most_of_the_image(tmp_path):
+    model = make_tiny()
+    bg = tmp_path / "bg.png"
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(bg)
+    layer = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    layer.paste((255, 255, 255, 255), (0, 0, 64, 60))  # 94% of the image
+    layer.save(tmp_path / "layer.png")
+    with pytest.raises(ValueError, match="covers 94% of the image"):
+        editor_input(model, {"background": str(bg), "layers": [str(tmp_path / "layer.png")], "composite": None})
+
+
+def test_counts_and_classes():
+    model = make_tiny()
+    assert check_steps(5) == 5 and check_count(16) == 16
+    for bad in (0, 10**6):
+        with pytest.raises(ValueError, match="steps must be between 1 and"):
+            check_steps(bad)
+    with pytest.raises(ValueError, match="samples must be between 1 and 16"):
+        check_count(17)
+    assert class_index(model, "b") == 1 and optional_label(model, "(predicted by the model)") is None
+    with pytest.raises(ValueError):
+        class_index(model, "zebra")
+    with pytest.raises(ValueError, match="choose a class"):
+        class_index(model, "")

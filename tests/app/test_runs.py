@@ -1,0 +1,126 @@
+"""The tabs' run helper: concurrent requests merged into one batched PGD call with the same images as alone,
+live snapshots while PGD runs, and one plain message for any failure."""
+import threading
+
+import gradio as gr
+import pytest
+import torch
+
+from synth.app.runs import Job, MicroBatcher, friendly, split_result, stream
+from synth.app.store import ModelStore
+from synth.tasks import generate, paint_features
+
+from ..conftest import make_tiny
+
+OPTIONS = dict(eps=2.0, steps=6, step_size=0.5, max_prob=1.0)
+
+
+def _job(model, label, seed):
+    y = torch.full((2,), label)
+    seeds = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
+    return Job(model, generate, {"label": y, "seeds": seeds}, OPTIONS)
+
+
+def test_concurrent_requests_become_one_call_with_the_same_images_as_alone():
+    model = make_tiny(0, dataset="cifar10")
+    alone = [MicroBatcher(window=0).run("k", _job(model, i % 4, i)) for i in range(6)]
+    batcher = MicroBatcher(window=0.3)
+    results, steps_seen = [None] * 6, [[] for _ in range(6)]
+
+    def visitor(i):
+        results[i] = batcher.run("k", _job(model, i % 4, i), lambda step, x, score: steps_seen[i].append((step, x.shape[0])))
+
+    threads = [threading.Thread(target=visitor, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert batcher.calls == 1  # one batched PGD call for six visitors
+    for i in range(6):
+        assert results[i].x.shape == (2, 3, 16, 16) and results[i].history.shape == (OPTIONS["steps"] + 1, 2)
+        assert torch.allclose(results[i].x, alone[i].x, atol=1e-5), i  # the same images as alone
+        assert steps_seen[i] == [(s, 2) for s in range(1, OPTIONS["steps"] + 1)]  # its own rows of every step
+        assert torch.equal(results[i].extras["seeds"], _job(model, i % 4, i).inputs["seeds"])
+    assert len({tuple(r.x.flatten()[:8].tolist()) for r in results}) == 6  # distinct results
+
+
+def test_different_options_are_not_merged_and_errors_reach_their_request():
+    model = make_tiny(0, dataset="cifar10")
+    batcher = MicroBatcher(window=0.2)
+    other = dict(OPTIONS, eps=1.0)
+    out = {}
+
+    def visitor(name, job):
+        try:
+            out[name] = batcher.run(job.key("tiny"), job)
+        except ValueError as err:
+            out[name] = err
+
+    # "bad" has the same key as "a" but an out-of-range class: merged, the call fails, then each runs alone
+    jobs = {"a": _job(model, 0, 0), "b": Job(model, generate, _job(model, 1, 1).inputs, other),
+            "bad": Job(model, generate, {"label": torch.full((2,), 9), "seeds": torch.rand(2, 3, 16, 16)}, OPTIONS)}
+    assert jobs["a"].key("tiny") != jobs["b"].key("tiny") and jobs["a"].key("tiny") == jobs["bad"].key("tiny")
+    threads = [threading.Thread(target=visitor, args=item) for item in jobs.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert batcher.calls >= 2 and out["a"].x.shape == out["b"].x.shape == (2, 3, 16, 16)
+    assert isinstance(out["bad"], ValueError) and "9" in str(out["bad"])  # the error reaches its own request only
+    small = Job(model, generate, {"label": torch.full((2,), 0), "seeds": torch.rand(2, 3, 8, 8)}, OPTIONS)
+    assert small.key("tiny") != jobs["a"].key("tiny")  # other image sizes never merge
+
+
+def test_split_result_cuts_per_image_fields_and_keeps_shared_ones():
+    model = make_tiny(0, dataset="cifar10")
+    x = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    mask = torch.zeros(3, 1, 16, 16)
+    mask[..., 4:12, 4:12] = 1
+    res = paint_features(model, x, mask, 2, steps=3, eps=1.0, step_size=0.3, lam=1.0)
+    parts = split_result(res, [1, 2])
+    assert [p.x.shape[0] for p in parts] == [1, 2]
+    assert parts[1].extras["activation"].shape == (2, 2)  # (before/after, N) cut on dim 1
+    assert parts[0].history.shape == (4, 1) and parts[0].extras["config"] is res.extras["config"]
+
+
+def test_stream_yields_live_snapshots_then_returns_both_models():
+    models = {"tiny-l2": make_tiny(0, dataset="cifar10"), "tiny-standard": make_tiny(1, dataset="cifar10")}
+    store = ModelStore(names=list(models), loader=models.__getitem__, published=False)
+    seen = []
+    gen = stream(store, "tiny-l2", True, lambda m: _job(m, 1, 0), steps=OPTIONS["steps"], updates=3,
+                 live=lambda i, step, x: seen.append((i, step, x.shape)) or {"i": i})
+    yielded = []
+    try:
+        while True:
+            yielded.append(next(gen))
+    except StopIteration as stop:
+        results = stop.value
+    assert list(results) == ["tiny-l2", "tiny-standard"]
+    assert [s[:2] for s in seen] == [(0, 2), (0, 4), (0, 6), (1, 2), (1, 4), (1, 6)]
+    assert len(yielded) == 6 and seen[0][2] == (2, 3, 16, 16)
+    assert not torch.equal(results["tiny-l2"].x, results["tiny-standard"].x)
+    with pytest.raises(ValueError, match="no standard twin"):
+        next(stream(store, "tiny-standard", True, lambda m: _job(m, 1, 0), steps=2))
+
+
+def test_friendly_errors_on_plain_and_streaming_callbacks():
+    @friendly
+    def bad(kind):
+        if kind == "value":
+            raise ValueError("unknown class 'zebra'")
+        raise RuntimeError("boom at /root/secret/path.py")
+
+    @friendly
+    def streaming(kind):
+        yield 1
+        bad.__wrapped__(kind)
+
+    with pytest.raises(gr.Error, match="unknown class 'zebra'"):
+        bad("value")
+    with pytest.raises(gr.Error) as err:
+        bad("other")
+    assert "Something went wrong" in str(err.value) and "/root" not in str(err.value) and "RuntimeError" not in str(err.value)
+    gen = streaming("value")
+    assert next(gen) == 1
+    with pytest.raises(gr.Error, match="unknown class"):
+        next(gen)

@@ -1,0 +1,38 @@
+"""The demo's model store: twins, the selector's labels, and one sentence for a model without its weights."""
+import pytest
+
+from synth.app.store import DOWNLOAD_MARK, ModelStore, ModelUnavailable
+from synth.registry import ModelUnavailableError
+
+from ..conftest import make_tiny
+from .test_build import stub_store
+
+
+def test_twin_and_choices():
+    store = stub_store()
+    assert store.twin("tiny-l2") == "tiny-standard"
+    assert store.twin("tiny-standard") is None  # a standard model is not its own twin
+    assert [v for _, v in store.choices()] == ["tiny-l2", "tiny-standard"]
+
+
+def test_published_models_without_weights_are_marked(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNTH_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    store = ModelStore(names=["tiny-l2"], loader=lambda n: make_tiny(), published=True)
+    labels = dict((v, k) for k, v in store.choices())
+    assert labels["madry/imagenet-l2-3"].endswith(DOWNLOAD_MARK) and labels["torchvision/resnet50"].endswith(DOWNLOAD_MARK)
+    (tmp_path / "CIFAR.pt").write_bytes(b"x")  # a weights file in the model folder: no longer marked
+    assert dict((v, k) for k, v in store.choices())["madry/cifar10-paper"] == "madry/cifar10-paper"
+
+
+def test_unavailable_model_is_one_sentence_without_paths():
+    def loader(name):
+        raise ModelUnavailableError(f"{name}: not at /root/.cache/synth/models (gaierror: Name or service not known)")
+    store = ModelStore(names=[], loader=loader, published=True)
+    with pytest.raises(ModelUnavailable) as err:
+        store.get("madry/imagenet-l2-3")
+    msg = str(err.value)
+    assert msg.count(". ") == 0 and msg.endswith(".")  # one sentence
+    assert "resnet50_l2_eps3.ckpt" in msg and "huggingface.co/madrylab" in msg
+    assert "/root" not in msg and "gaierror" not in msg

@@ -1,0 +1,31 @@
+"""Results made into what the tabs show."""
+import torch
+
+from synth.app.views import DISPLAY, change_views, image_grid, loss_frame, strip
+
+
+def test_change_views_make_a_subtle_change_visible():
+    """A 2/255 change in one pixel becomes full contrast in the difference view; the rest stays mid-grey."""
+    start = torch.full((1, 3, 8, 8), 0.5)
+    result = start.clone()
+    result[0, :, 2, 3] += 2 / 255
+    (before, after), diff, largest = change_views(start, result)
+    assert before.size == after.size == diff.size == (DISPLAY, DISPLAY)
+    assert abs(largest - 2.0) < 1e-3
+    px, cell = diff.load(), DISPLAY // 8
+    assert px[3 * cell + cell // 2, 2 * cell + cell // 2] == (255, 255, 255) and px[0, 0] in ((127, 127, 127), (128, 128, 128))
+
+
+def test_grids_keep_true_size_pixels():
+    x = torch.rand(16, 3, 8, 8)
+    assert image_grid(x).shape == (1, 3, 4 * 8 + 5, 4 * 8 + 5)
+    assert torch.equal(image_grid(x[:1]), x[:1])
+    assert image_grid(x[:4]).shape == (1, 3, 2 * 8 + 3, 2 * 8 + 3)  # as square as possible
+    assert image_grid(x)[0, :, 1:9, 1:9].allclose(x[0])
+    assert strip(x[:3]).size == (3 * 8 + 4, 8 + 2)
+
+
+def test_loss_frame_is_the_mean_curve_per_model():
+    frame = loss_frame({"robust": torch.tensor([[0.0, 2.0], [1.0, 3.0]]), "standard": torch.zeros(2, 2)})
+    assert list(frame.columns) == ["step", "objective", "model"]
+    assert frame[frame.model == "robust"].objective.tolist() == [1.0, 2.0]
