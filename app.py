@@ -43,9 +43,14 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     return demo
 
 
+# One request at a time for events that cannot merge (model switches, interpolation); the task buttons set their own
+# limit (synth.app.runs.MERGE_LIMIT) so that concurrent requests reach the micro-batcher together.
+QUEUE = dict(default_concurrency_limit=1, max_size=64)
+
+
 def main():
     demo = build_demo()
-    demo.queue(default_concurrency_limit=1, max_size=64)
+    demo.queue(**QUEUE)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), css=DISPLAY_CSS, max_file_size="20mb")
 

@@ -41,7 +41,7 @@ def main():
           f"`{synth.presets.default_for('translate', model)}` (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}). "
           f"Figure: `{path.relative_to(ROOT)}` (made by this script; not committed because it shows test-set images).\n\n"
           "| direction | p(target) before | after | flipped |\n|---|---:|---:|---:|\n" + "\n".join(rows))
-    report("horse2zebra_figure", out, md)
+    report("horse2zebra_figure", out, md, doc="docs/results.md")
 
 
 if __name__ == "__main__":

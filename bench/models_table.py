@@ -8,7 +8,7 @@ import json
 import re
 
 from bench._report import report
-from synth.registry import ASSETS
+from synth.sources import ASSETS
 
 
 def devices(cycles: list[dict]) -> str:

@@ -1,8 +1,8 @@
-"""Run the notebooks in full mode and put their tables into the README.
+"""Run the notebooks in full mode and put their tables into docs/reproducing.md.
 
     python -m bench.notebook_results                 # all notebooks, full mode (hours on a CPU)
     python -m bench.notebook_results 05 08           # only these (by number prefix)
-    python -m bench.notebook_results --collect-only  # just re-read results/ into the README
+    python -m bench.notebook_results --collect-only  # just re-read results/ into docs/reproducing.md
 
 Each notebook writes its figures and ``table_*.md`` files to ``results/<notebook>/`` (ignored by
 git: the figures show data-set images) and the executed copy to ``results/<notebook>.ipynb``,
@@ -52,7 +52,7 @@ def collect() -> tuple[dict, str]:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 01 08 (default: all)")
-    p.add_argument("--collect-only", action="store_true", help="do not run, only collect results/ into the README")
+    p.add_argument("--collect-only", action="store_true", help="do not run, only collect results/ into docs/reproducing.md")
     args = p.parse_args(argv)
     if not args.collect_only:
         RESULTS.mkdir(exist_ok=True)
@@ -60,7 +60,7 @@ def main(argv=None):
             if not args.only or any(path.stem.startswith(o) for o in args.only):
                 run(path)
     data, markdown = collect()
-    report("notebooks", {"notebooks": data}, markdown)
+    report("notebooks", {"notebooks": data}, markdown, doc="docs/reproducing.md")
 
 
 if __name__ == "__main__":

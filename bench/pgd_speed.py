@@ -1,6 +1,6 @@
 """PGD speed on the CPU: ours vs the ``robustness`` library's attacker vs a bare
 forward+backward, same model, batch and steps, one run. Writes bench/results/pgd_speed.json
-and the README section.
+and the section of docs/library.md.
 
     python -m bench.pgd_speed [--model cifar10-l2] [--batch 64] [--steps 20]
 """
@@ -14,7 +14,7 @@ import torch
 from bench._report import report
 
 import synth
-from synth.compat import import_robustness, on_device
+from synth.sources.robustness_lib import import_robustness, on_device
 from synth.pgd import bf16_is_native
 
 
@@ -71,14 +71,14 @@ def main():
     bf16_label = ("synth.pgd (bf16 autocast)" if bf16_is_native("cpu")
                   else "synth.pgd (bf16=True; no native bf16 on this CPU, so float32)")
     t = {"synth.pgd (fp32)": timed(ours()), bf16_label: timed(ours(True)),
-         "robustness Attacker (fp32, CPU via synth.compat)": timed(theirs),
+         "robustness Attacker (fp32, CPU via synth.sources.robustness_lib)": timed(theirs),
          "bare forward+backward, channels_last (fp32)": timed(bare()), "bare forward+backward, NCHW (fp32)": timed(bare(False))}
     ref = t["bare forward+backward, channels_last (fp32)"]
     rows = [f"| {k} | {n / v:,.0f} | {v / ref:.2f} |" for k, v in t.items()]
     md = (f"PGD on `{args.model}` ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters), batch {args.batch}, "
           f"{args.steps} steps, {h}x{w} images.\n\n| routine | image-steps/s | time vs bare fwd+bwd |\n|---|---:|---:|\n" + "\n".join(rows))
     report("pgd_speed", {"model": args.model, "batch": args.batch, "steps": args.steps,
-                         "seconds": t, "img_steps_per_s": {k: n / v for k, v in t.items()}}, md)
+                         "seconds": t, "img_steps_per_s": {k: n / v for k, v in t.items()}}, md, doc="docs/library.md")
 
 
 if __name__ == "__main__":

@@ -109,10 +109,10 @@ def main():
     test = data.cifar10("test").subset(10000, seed=0)
     if args.only in (None, "super_resolve"):
         out, md = super_resolution(robust, test, args.n, args.batch)
-        report("quality_super_resolution", {"n": args.n, "results": out}, md)
+        report("quality_super_resolution", {"n": args.n, "results": out}, md, doc="docs/results.md")
     if args.only in (None, "inpaint"):
         out, md = inpainting(robust, standard, test, args.n, args.batch)
-        report("quality_inpainting", {"n": args.n, "results": out}, md)
+        report("quality_inpainting", {"n": args.n, "results": out}, md, doc="docs/results.md")
 
 
 if __name__ == "__main__":

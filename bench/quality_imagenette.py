@@ -27,9 +27,9 @@ def main():
     val = data.imagenette("val", robust.input_size[0]).subset(3925, seed=0)
     rows = list(SR_SETTINGS)
     out, md = super_resolution(robust, val, args.n, args.batch, factor=4, settings=(rows[0], rows[-1]))
-    report("quality_imagenette_super_resolution", {"n": args.n, "results": out}, md)
+    report("quality_imagenette_super_resolution", {"n": args.n, "results": out}, md, doc="docs/results.md")
     out, md = inpainting(robust, standard, val, args.n, args.batch, patch=34, with_paper=False)
-    report("quality_imagenette_inpainting", {"n": args.n, "results": out}, md)
+    report("quality_imagenette_inpainting", {"n": args.n, "results": out}, md, doc="docs/results.md")
 
 
 if __name__ == "__main__":

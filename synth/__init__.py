@@ -10,7 +10,7 @@ from .constraints import BlockMeanConsistent, L2Ball, LinfBall, Masked, Unconstr
 from .model import RobustClassifier, Robustness
 from .objectives import Objective, Outputs, activation, class_score, feature_match, masked_distance
 from .pgd import PGDResult, pgd
-from .registry import ModelUnavailableError, bundled_names, load_model
+from .sources import ModelUnavailableError, bundled_names, load_model
 from .tasks import (assign_labels, attack_grid, boost, comparable_linf_eps, corrupt, estimate_debias,
                     interpolate, downsample, edge_sketch, generate, harmonic_fill, inpaint, paint_features, random_patch_mask, telea_fill,
                     sketch_to_image, super_resolve, translate, upsample)

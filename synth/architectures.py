@@ -5,7 +5,8 @@ synthesis code needs: ``forward_features(x, straight_through)`` returns the
 penultimate representation R(x) (after global pooling), ``fc`` maps it to logits.
 Normalisation, class names and the [0, 1] input contract live in
 :class:`synth.model.RobustClassifier`, not here. Pretrained networks from
-torchvision or the ``robustness`` library are adapted in ``synth.registry``.
+torchvision and the ``robustness`` library are wrapped by :class:`TorchvisionBackbone` (here) and
+``synth.sources.robustness_lib.MadryBackbone``, and loaded by ``synth.sources``.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm import tqdm
 
-from .registry import ASSETS
+from .sources import ASSETS
 
 
 class ConditionalVAE(nn.Module):

@@ -5,7 +5,7 @@ the class names, the input size, the data set and how the network was trained, a
 gives the PGD loop one forward pass that returns logits, the penultimate
 representation R(x) and any intermediate feature maps (through forward hooks that are
 always removed). Where models come from (bundled files, the Madry lab's checkpoints,
-torchvision) lives in ``synth.registry``.
+torchvision) lives in ``synth.sources``.
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from .constraints import ball
 from .model import RobustClassifier, Robustness
 from .objectives import class_score
 from .pgd import autocast, bf16_is_native, pgd
-from .registry import load_model, save_bundled
+from .sources import load_model, save_bundled
 
 NORMALISATION = {  # per-channel mean and std of each training set
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),

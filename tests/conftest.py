@@ -8,7 +8,7 @@ import torch
 from synth.architectures import CifarResNet
 from synth.data import shared_dir
 from synth.model import RobustClassifier
-from synth.registry import ASSETS
+from synth.sources import ASSETS
 
 CLASSES = ("a", "b", "c", "d")
 

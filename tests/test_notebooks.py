@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from synth.registry import ASSETS
+from synth.sources import ASSETS
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb"))
 

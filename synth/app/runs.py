@@ -26,7 +26,7 @@ import torch
 
 from ..imageio import ImageError
 from ..pgd import PGDResult
-from ..registry import ModelUnavailableError
+from ..sources import ModelUnavailableError
 
 log = logging.getLogger("synth.app")
 # bfloat16 autocast in the demo where the CPU (or GPU) has native bf16 (about 2x faster, bench/pgd_speed.py);

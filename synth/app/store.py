@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from ..compat import MADRY_MODELS, TORCHVISION_MODELS, published_is_local, published_source
-from ..registry import ASSETS, ModelUnavailableError, bundled_names, load_model
+from ..sources import ASSETS, ModelUnavailableError, bundled_names, is_local, load_model, published_names, source
 
 DOWNLOAD_MARK = " (download needed)"
 
@@ -58,9 +57,9 @@ class ModelStore:
     def unavailable_message(name: str) -> str:
         """What a visitor who picked a model without its weights should do, in one sentence (no local paths)."""
         if name.startswith(("madry/", "torchvision/")):
-            filename, source = published_source(name)
+            filename, where = source(name)
             return (f"{name} needs its weights file {filename}, which this server cannot download: download it from "
-                    f"{source} into synth's model folder (SYNTH_MODEL_DIR, see the README), or choose a bundled model.")
+                    f"{where} into synth's model folder (SYNTH_MODEL_DIR, see the README), or choose a bundled model.")
         return f"{name} cannot be loaded on this server; choose a bundled model."
 
     def twin(self, name: str) -> str | None:
@@ -74,7 +73,7 @@ class ModelStore:
         """(label, name) for the model dropdown; published models whose weights are not here say so."""
         out = [(n, n) for n in self.names]
         if self.published:
-            for name in [f"madry/{k}" for k in MADRY_MODELS] + [f"torchvision/{k}" for k in TORCHVISION_MODELS]:
+            for name in published_names():
                 kind = " (standard)" if name.startswith("torchvision/") else ""
-                out.append((name + kind + ("" if published_is_local(name) else DOWNLOAD_MARK), name))
+                out.append((name + kind + ("" if is_local(name) else DOWNLOAD_MARK), name))
         return out

@@ -43,10 +43,11 @@ def build(store, examples=()):
         n_steps = check_steps(steps)
         m0 = store.get(model_name)
         image, mask = editor_input(m0, value)
-        options = dict(feature=int(f), eps=float(eps), steps=n_steps, step_size=float(step_size), lam=float(lam))
+        options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size), lam=float(lam))
 
-        def job(m):
-            return Job(m, paint_features, {"image": image.to(m.device), "mask": mask.to(m.device)}, options)
+        def job(m):  # the feature is an input, one per image, so visitors painting different features still merge
+            return Job(m, paint_features, {"image": image.to(m.device), "mask": mask.to(m.device),
+                                           "feature": torch.tensor([int(f)], device=m.device)}, options)
 
         def finish(results):
             text = "\n".join(f"- {n}: R(x)_{int(f)} {float(r.extras['activation'][0, 0]):.3f} -> "

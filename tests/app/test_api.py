@@ -14,7 +14,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 from app import build_demo  # noqa: E402
 from synth.app.store import ModelStore  # noqa: E402
 from synth.app.widgets import DISPLAY_CSS  # noqa: E402
-from synth.registry import bundled_names  # noqa: E402
+from synth.sources import bundled_names  # noqa: E402
 
 from .test_build import stub_store  # noqa: E402
 

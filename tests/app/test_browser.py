@@ -45,29 +45,35 @@ def url(tmp_path_factory):
     app.example_images = saved
 
 
-NEEDS_CHROMIUM = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; "
-                                                              ".ci/run does)")
-
-
-@pytest.mark.browser
-@NEEDS_CHROMIUM
-def test_every_tab_works_on_the_first_click(url, tmp_path):
-    """Open each tab, click its primary button without touching anything else: a result image, no error."""
+@pytest.fixture
+def page(url):
+    """A fresh page of the app in headless Chromium (closed after the test)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
-            for tab, button, result in FIRST_CLICKS:
-                page.get_by_role("tab", name=tab, exact=True).click()
-                page.get_by_role("button", name=button, exact=True).click()
-                page.locator(result).first.wait_for(timeout=60_000)
-                errors = page.locator(".toast-body.error")
-                assert errors.count() == 0, (tab, errors.first.inner_text())
-                page.screenshot(path=str(tmp_path / f"{button}.png"), full_page=True)
+            yield page
         finally:
             browser.close()
+
+
+NEEDS_CHROMIUM = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; "
+                                                              ".ci/run does)")
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_every_tab_works_on_the_first_click(page, tmp_path):
+    """Open each tab, click its primary button without touching anything else: a result image, no error."""
+    for tab, button, result in FIRST_CLICKS:
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.get_by_role("button", name=button, exact=True).click()
+        page.locator(result).first.wait_for(timeout=60_000)
+        errors = page.locator(".toast-body.error")
+        assert errors.count() == 0, (tab, errors.first.inner_text())
+        page.screenshot(path=str(tmp_path / f"{button}.png"), full_page=True)
 
 
 def canvas_centre(editor):
@@ -96,75 +102,60 @@ def wait_for_canvas(editor, wanted, what, timeout=20.0, retry=None):
 
 @pytest.mark.browser
 @NEEDS_CHROMIUM
-def test_generate_and_inpaint_in_the_browser(url, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_generate_and_inpaint_in_the_browser(page, tmp_path):
+    """Generate, then Inpaint an upload with a mask drawn by hand with the default brush."""
     upload = tmp_path / "upload.png"
     blue = (30, 120, 200)
     Image.new("RGB", (64, 64), blue).save(upload)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.get_by_role("button", name="Generate", exact=True).click()
-            page.locator("#generate-result img").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.locator("#generate-result img").wait_for(timeout=60_000)
 
-            page.get_by_role("tab", name="Inpaint").click()
-            editor = page.locator("#inpaint-editor")
-            editor.locator("canvas").first.wait_for(timeout=30_000)  # an upload before the editor mounts is lost
+    page.get_by_role("tab", name="Inpaint").click()
+    editor = page.locator("#inpaint-editor")
+    editor.locator("canvas").first.wait_for(timeout=30_000)  # an upload before the editor mounts is lost
 
-            def send():
-                editor.locator("input[type=file]").set_input_files(str(upload))
-            send()
-            wait_for_canvas(editor, blue, "the upload", retry=send)  # it replaces the ready example
-            editor.get_by_role("button", name="Brush").first.click()
-            box = editor.locator("canvas").first.bounding_box()
-            cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.mouse.move(cx - 30, cy - 30)
-            page.mouse.down()
-            for k in range(10):
-                page.mouse.move(cx - 30 + 6 * k, cy - 30 + 6 * k)
-            page.mouse.up()
-            wait_for_canvas(editor, (255, 255, 255), "the white stroke")
-            page.get_by_role("button", name="Inpaint", exact=True).click()
-            result = page.locator("#inpaint-result img")
-            try:
-                result.wait_for(timeout=60_000)
-            finally:
-                page.screenshot(path=str(tmp_path / "inpaint.png"), full_page=True)  # kept for a failure's diagnosis
-            assert result.get_attribute("src")
-        finally:
-            browser.close()
+    def send():
+        editor.locator("input[type=file]").set_input_files(str(upload))
+    send()
+    wait_for_canvas(editor, blue, "the upload", retry=send)  # it replaces the ready example
+    editor.get_by_role("button", name="Brush").first.click()
+    box = editor.locator("canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 30, cy - 30)
+    page.mouse.down()
+    for k in range(10):
+        page.mouse.move(cx - 30 + 6 * k, cy - 30 + 6 * k)
+    page.mouse.up()
+    wait_for_canvas(editor, (255, 255, 255), "the white stroke")
+    page.get_by_role("button", name="Inpaint", exact=True).click()
+    result = page.locator("#inpaint-result img")
+    try:
+        result.wait_for(timeout=60_000)
+    finally:
+        page.screenshot(path=str(tmp_path / "inpaint.png"), full_page=True)  # kept for a failure's diagnosis
+    assert result.get_attribute("src")
 
 
 @pytest.mark.browser
 @NEEDS_CHROMIUM
-def test_the_result_updates_live_during_a_run(url):
+def test_the_result_updates_live_during_a_run(page):
     """While the steps run, the result image changes at least twice before the run is done, and the status line
     shows progress and then the closing line."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            steps = page.get_by_label("number input for steps", exact=True).first
-            steps.fill("1000")  # the stub model takes a few seconds for 1,000 steps: time to watch
-            steps.press("Enter")
-            page.get_by_role("button", name="Generate", exact=True).click()
-            result, status = page.locator("#generate-result img"), page.locator("#generate-status")
-            sources, progress_lines, deadline = [], set(), time.monotonic() + 120
-            while time.monotonic() < deadline:
-                text = status.inner_text()
-                if text.startswith("Done"):
-                    break
-                if "PGD step" in text:
-                    progress_lines.add(text)
-                if result.count() and (src := result.first.get_attribute("src")) and (not sources or sources[-1] != src):
-                    sources.append(src)
-                time.sleep(0.05)
-            assert status.inner_text().startswith("Done: 1000 PGD steps")
-            assert len(sources) >= 3, f"the result changed {len(sources) - 1} times during the run"
-            assert len(progress_lines) >= 2
-        finally:
-            browser.close()
+    steps = page.get_by_label("number input for steps", exact=True).first  # Generate's, the first tab
+    steps.fill("1000")  # the stub model takes a few seconds for 1,000 steps: time to watch
+    steps.press("Enter")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    result, status = page.locator("#generate-result img"), page.locator("#generate-status")
+    sources, progress_lines, deadline = [], set(), time.monotonic() + 120
+    while time.monotonic() < deadline:
+        text = status.inner_text()
+        if text.startswith("Done"):
+            break
+        if "PGD step" in text:
+            progress_lines.add(text)
+        if result.count() and (src := result.first.get_attribute("src")) and (not sources or sources[-1] != src):
+            sources.append(src)
+        time.sleep(0.05)
+    assert status.inner_text().startswith("Done: 1000 PGD steps")
+    assert len(sources) >= 3, f"the result changed {len(sources) - 1} times during the run"
+    assert len(progress_lines) >= 2

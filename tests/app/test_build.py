@@ -70,7 +70,7 @@ def test_a_model_without_its_weights_changes_nothing(monkeypatch):
     (no error badges on the controls)."""
     import gradio as gr
     from synth.app.widgets import follow_model
-    from synth.registry import ModelUnavailableError
+    from synth.sources import ModelUnavailableError
 
     def loader(name):
         if name == "madry/imagenet-l2-3":

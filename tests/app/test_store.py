@@ -2,7 +2,7 @@
 import pytest
 
 from synth.app.store import DOWNLOAD_MARK, ModelStore, ModelUnavailable
-from synth.registry import ModelUnavailableError
+from synth.sources import ModelUnavailableError
 
 from ..conftest import make_tiny
 from .test_build import stub_store

@@ -1,4 +1,4 @@
-"""Model registry: bundled, robustness-format, torchvision, offline errors, unsafe pickles."""
+"""Model sources: bundled, robustness-format, torchvision, offline errors, unsafe pickles."""
 import json
 import os
 import pickle
@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from synth import load_model
-from synth.compat import UnsafeCheckpointError, import_robustness, make_and_restore_model, on_device
-from synth.registry import ModelUnavailableError, load_bundled, save_bundled
+from synth.sources import ModelUnavailableError, UnsafeCheckpointError, load_bundled, save_bundled
+from synth.sources.robustness_lib import import_robustness, make_and_restore_model, on_device
 
 from .conftest import make_tiny
 
@@ -32,7 +32,7 @@ def test_bundled_roundtrip(tmp_path):
 
 
 def test_bundled_names_resolve():
-    from synth.registry import bundled_names
+    from synth.sources import bundled_names
     for name in bundled_names():
         m = load_model(name)
         assert m.name == name and len(m.classes) == len(m.card["classes"])
