@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 import synth
 from bench._report import RESULTS, preset_check, report
+from synth.presets import step_for
 from synth import data, effect, metrics
 from synth.generators import load_generator
 
@@ -39,7 +40,7 @@ def _ball_sweep(eps_values, steps=60, caps=(None,), extra=()):
     """Settings ``eps`` x ``max_prob`` with the papers' step rule 2.5 * eps / steps (1 = no cap), plus ``extra``
     (eps, cap) pairs."""
     pairs = [(e, c) for e in eps_values for c in caps] + list(extra)
-    return [{"eps": float(e), "steps": steps, "step_size": round(2.5 * e / steps, 4), **({"max_prob": c} if c else {})}
+    return [{"eps": float(e), "steps": steps, "step_size": round(step_for(e, steps), 4), **({"max_prob": c} if c else {})}
             for e, c in pairs]
 
 

@@ -93,6 +93,15 @@ PRESETS: dict[str, PGDConfig] = {
     "santurkar2019.train.two_domain": PGDConfig("l2", 5.0, 7, 0.9, source=f"{_S}, App. A.3"),
 }
 
+STEP_RATE = 2.5  # Madry et al. 2018's step rule: T steps of 2.5 * eps / T can cross the ball and come back
+
+
+def step_for(eps: float, steps: int) -> float:
+    """The step size of ``steps`` PGD steps in a ball of radius ``eps`` by the usual rule, 2.5 * eps / steps (the
+    training and evaluation attacks, and the presets chosen by the benches)."""
+    return STEP_RATE * eps / max(int(steps), 1)
+
+
 # ε of an L2 ball scales with sqrt(number of pixels): r(a -> b) = b / a for square images.
 _IMAGENETTE = 128 / 224  # Duke's 224 px settings at the bundled 128 px
 _H2Z = 128 / 256
@@ -100,7 +109,7 @@ _H2Z = 128 / 256
 def _chosen_generation(kind: str, eps: float, outcome: str) -> PGDConfig:
     """A CIFAR-10 generation preset chosen by ``bench/effect_cifar10.py --sweep``: 60 steps of 2.5*eps/60 (rounded as
     the bench's sweep writes it), no cap; ``outcome`` is what the bench measured."""
-    return PGDConfig("l2", eps, 60, round(2.5 * eps / 60, 4), seed_kind=kind,
+    return PGDConfig("l2", eps, 60, round(step_for(eps, 60), 4), seed_kind=kind,
                      source=f"synth: {kind} seeds, eps {eps:g}, 60 steps of 2.5*eps/60, no cap, chosen by "
                             f"bench/effect_cifar10.py --sweep: {outcome}")
 
@@ -153,7 +162,9 @@ PRESETS.update({
                                             "bench/effect_cifar10.py --sweep on 400 VAE samples (eps 3 / 8, cap none / 0.9): the only "
                                             "setting meeting (a)-(d): evaluator agreement 15.5 -> 92.8%, standard twin 19.0%; median "
                                             "L2 5.7; class FD 23.1 -> 8.1 (the former 0.9 cap: 44.2%, L2 1.7)"),
-    "synth.interpolate.cifar10": PGDConfig("l2", 1.0, 20, 1.0 / 20, source="synth: BIGRoC eq. 3; eps is set per frame to c*||x_t - x_s||, step eps/T"),
+    # interpolation: frame k's radius is c_k * ||x_t - x_s||; eps and step_size set the step rule, step_k = (step_size / eps) * eps_k
+    "synth.interpolate.cifar10": PGDConfig("l2", 1.0, 20, 2.5 / 20, source="synth: BIGRoC eq. 3 with the radius c_k*||x_t - x_s|| per frame and "
+                                                                           "step 2.5*eps_k/T (eps 1, step 2.5/T: the package's usual 2.5 eps/T rule)"),
     # --- Imagenette at 128 px (Duke's 224 px settings scaled by 128/224)
     "synth.generate.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, seed_kind="multivariate", source="synth: Duke eps 40 at 224 scaled to 128 px"),
     "synth.attack.imagenette": PGDConfig("l2", round(300 * _IMAGENETTE, 1), 200, 1.0, source="synth: Fig. 2 eps 300 scaled to 128 px, fewer steps"),
@@ -166,7 +177,7 @@ PRESETS.update({
                                                 source="synth: the CIFAR-10 setting (eps 0.5 at 32 px) scaled to 128 px"),
     "synth.sketch_to_image.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, source="synth: notebook eps 40 scaled to 128 px"),
     "synth.boost.imagenette": PGDConfig("l2", 3.0, 30, 0.1, source="synth: BIGRoC Alg. 2 scaled to 128 px"),
-    "synth.interpolate.imagenette": PGDConfig("l2", 1.0, 20, 1.0 / 20, source="synth: BIGRoC eq. 3 (eps per frame)"),
+    "synth.interpolate.imagenette": PGDConfig("l2", 1.0, 20, 2.5 / 20, source="synth: as synth.interpolate.cifar10 (radius per frame, step 2.5*eps_k/T)"),
     "synth.paint_features.imagenette": PGDConfig("l2", round(70 * _IMAGENETTE, 1), 140, 0.5, lam=90.0, penalty="mean_squared", activation_scale=0.1, source="synth: notebook eps 70 scaled to 128 px"),
     # --- horse2zebra at 128 px (the paper's 256 px two-domain settings scaled by 1/2)
     "synth.translate.horse2zebra": PGDConfig("l2", 60 * _H2Z, 80, 0.5, source="synth: App. A.6 two-domain eps 60 at 256 scaled to 128 px"),

@@ -33,6 +33,7 @@ from .constraints import ball
 from .model import RobustClassifier, Robustness
 from .objectives import class_score
 from .pgd import autocast, bf16_is_native, pgd
+from .presets import step_for
 from .sources import load_model, save_bundled
 
 NORMALISATION = {  # per-channel mean and std of each training set
@@ -242,7 +243,7 @@ def evaluate(model, images, labels, size, norm, eps, steps, batch_size=250, bf16
         with torch.no_grad():
             clean += (model(x).argmax(1) == y).sum().item()
         if eps > 0:
-            x_adv = attack(model, x, y, norm, eps, steps, 2.5 * eps / steps, bf16)
+            x_adv = attack(model, x, y, norm, eps, steps, step_for(eps, steps), bf16)
             with torch.no_grad():
                 robust += (model(x_adv).argmax(1) == y).sum().item()
     n = len(labels)
@@ -291,7 +292,7 @@ def main(argv=None):
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
     shipped = ema.module if ema is not None else model  # what is evaluated and written
     train_forward = torch.compile(model) if args.compile else model  # shares model's parameters: checkpoints unchanged
-    step_size = args.attack_step_size or 2.5 * args.eps / max(args.attack_steps, 1)
+    step_size = args.attack_step_size or step_for(args.eps, args.attack_steps)
     run_dir = Path(args.runs_dir) / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "last.pt"
@@ -415,7 +416,7 @@ def main(argv=None):
         "metrics": {"test_images": len(test), "clean_acc": round(clean, 2),
                     "robust_test_images": len(final), "robust_acc": None if robust_acc is None else round(robust_acc, 2),
                     "attack": {"norm": args.norm, "eps": eval_eps, "steps": args.eval_steps,
-                               "step_size": 2.5 * eval_eps / args.eval_steps, "random_start": False,
+                               "step_size": step_for(eval_eps, args.eval_steps), "random_start": False,
                                "precision": "float32"} if eval_eps > 0 else None},
     }
     if args.role:

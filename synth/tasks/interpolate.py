@@ -17,7 +17,10 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     """Frames from ``source`` to ``target``.
 
     Frame c solves ``argmin_{||d|| <= c * ||x_t - x_s||} sum_i w_i ||F_i(x_s + d) - F_i(x_t)||_2``
-    (eq. 3) by PGD with step ``2.5 eps / T``, each frame starting from the previous one.
+    (eq. 3) by PGD, each frame starting from the previous one. The radius comes from the fractions; the
+    preset's ``eps`` and ``step_size`` give the step rule, ``step_k = (step_size / eps) * eps_k`` at the preset's
+    ``steps`` T (the ``synth.*`` presets: 2.5 eps_k / T; BIGRoC's: eps_k / T); overriding ``steps`` keeps that
+    rule, overriding ``step_size`` sets it relative to ``eps``.
 
     Args:
         model: a ``RobustClassifier`` (a standard one shows the contrast).
@@ -38,6 +41,11 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     if frac.dim() != 1 or len(frac) == 0 or (frac < 0).any() or (frac > 1).any():
         raise ValueError("fractions must be values in [0, 1]")
     cfg = config("interpolate", model, preset, overrides)
+    if "step_size" in overrides:  # given explicitly: relative to eps
+        rate = cfg.step_size / cfg.eps
+    else:  # the preset's rule r*eps_k/T, kept when steps is overridden (as boost keeps eps/T)
+        base = config("interpolate", model, preset, {})
+        rate = base.step_size * base.steps / (base.eps * max(cfg.steps, 1))
     stages = [n for n in model.layer_names() if n.split(".")[-1].startswith("layer")] or model.layer_names()
     layers = tuple(layers) if layers is not None else tuple(stages[-3:]) + ("rep",)
     with torch.no_grad():
@@ -47,10 +55,10 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     eps = frac.to(xs.device) * l2_norm(xt - xs)
     objective = feature_match({n: t[:1] for n, t in targets.items()}, weights)
     # continuation: frame k starts from frame k-1 (feasible in its larger ball) and keeps its best
-    # iterate, so the feature distance can only fall from frame to frame; step 2.5 eps_k / T
+    # iterate, so the feature distance can only fall from frame to frame; step rate * eps_k
     frames, scores, histories, logits, x = [], [], [], [], xs
     for k in range(len(frac)):
-        r = pgd(model, x, objective, L2Ball(eps[k]), steps=cfg.steps, step_size=2.5 * float(eps[k]) / max(cfg.steps, 1),
+        r = pgd(model, x, objective, L2Ball(eps[k]), steps=cfg.steps, step_size=rate * float(eps[k]),
                 anchor=xs, keep_best=True, generator=generator, callback=callback, bf16=bf16)
         x = r.x
         frames.append(r.x), scores.append(r.score), histories.append(r.history), logits.append(r.logits)
