@@ -9,6 +9,9 @@ subset and at the end on the test split (clean: all of it; PGD: all, or ``--fina
 images). ``--init-from`` starts a second cycle from a bundled model; ``--ema DECAY`` evaluates
 and ships an exponential moving average of the weights. Writes ``assets/models/<name>.safetensors``
 and ``<name>.json`` (the model card).
+
+The parts: :func:`setup` (data, model, optimiser, weight average), :func:`resume` / :func:`save_checkpoint`,
+:func:`train_epoch`, :func:`evaluate` and :func:`make_card`; :func:`main` strings them together.
 """
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ import json
 import math
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -255,8 +260,44 @@ def lr_at(progress: float, peak: float) -> float:
     return peak * (progress / 0.15 if progress < 0.15 else max(0.0, (1 - progress) / 0.85))
 
 
-def main(argv=None):
-    args = parse_args(argv)
+@dataclass
+class Run:
+    """What one training run holds: its arguments, data, model, optimiser, weight average, random stream and log.
+
+    ``shipped`` is what is evaluated and written: the weight average with ``--ema``, else the model itself.
+    """
+    args: argparse.Namespace
+    device: torch.device
+    size: int  # training resolution
+    side: int  # the side the data set is loaded at (crops are taken from it)
+    train: data.ImageSet
+    test: data.ImageSet
+    model: RobustClassifier
+    opt: torch.optim.Optimizer
+    ema: AveragedModel | None
+    forward: torch.nn.Module  # the training forward (torch.compile'd with --compile; shares the model's parameters)
+    step_size: float  # the training attack's
+    eval_eps: float
+    generator: torch.Generator
+    augment: Callable
+    augment_text: str
+    crop_scale: tuple
+    init_card: dict | None
+    ckpt_path: Path
+    wall: float = 0.0  # seconds of training so far, over resumes
+    log: list = field(default_factory=list)
+
+    @property
+    def shipped(self):
+        return self.ema.module if self.ema is not None else self.model
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.train) // self.args.batch_size
+
+
+def setup(args) -> Run:
+    """Data, model (from ``--init-from`` when given), optimiser, weight average and augmentation of a run."""
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -290,138 +331,163 @@ def main(argv=None):
     opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, momentum=0.9, nesterov=True)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
-    shipped = ema.module if ema is not None else model  # what is evaluated and written
-    train_forward = torch.compile(model) if args.compile else model  # shares model's parameters: checkpoints unchanged
-    step_size = args.attack_step_size or step_for(args.eps, args.attack_steps)
-    run_dir = Path(args.runs_dir) / args.name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir / "last.pt"
-    start_epoch, start_batch, wall, log, ck = 0, 0, 0.0, [], None
-    if ckpt_path.exists():
-        ck = torch.load(ckpt_path, weights_only=True, map_location=device)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        if ema is not None:
-            if "ema" not in ck:
-                raise ValueError(f"{ckpt_path} was written without --ema; resume without it or use a new --runs-dir")
-            ema.load_state_dict(ck["ema"])
-        start_epoch, start_batch, wall, log = ck["epoch"], ck.get("batch", 0), ck["wall"], json.loads(ck["log"])
-        print(f"resumed {args.name} at epoch {start_epoch}" + (f", batch {start_batch} of epoch {start_epoch + 1}"
-                                                                 if start_batch else "")
-              + f" ({(wall + (ck['partial'][3] if start_batch else 0)) / 60:.1f} min so far)")
-    steps_per_epoch = len(train) // args.batch_size
-    total_steps = steps_per_epoch * args.epochs
-    g = torch.Generator().manual_seed(args.seed)
     augment_fn, augment_text = AUGMENTATIONS[args.augment]
     crop_scale = (args.crop_scale, 1.0) if args.crop_scale is not None else RESIZED_CROP_SCALE
     if args.augment == "resized-crop":
         augment_fn = functools.partial(augment_fn, scale=crop_scale)
+    run_dir = Path(args.runs_dir) / args.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return Run(args, device, size, side, train, test, model, opt, ema, torch.compile(model) if args.compile else model,
+               args.attack_step_size or step_for(args.eps, args.attack_steps), eval_eps,
+               torch.Generator().manual_seed(args.seed), augment_fn, augment_text, crop_scale, init_card, run_dir / "last.pt")
 
-    def save_checkpoint(epochs_done: int, batch: int = 0, partial=None):
-        tmp = run_dir / "last.pt.tmp"
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), **({"ema": ema.state_dict()} if ema else {}),
-                    "epoch": epochs_done, "batch": batch,
-                    "g_state": g.get_state(), "partial": partial, "wall": wall, "log": json.dumps(log)}, tmp)
-        os.replace(tmp, ckpt_path)  # atomic: a kill during the save leaves the previous checkpoint
 
-    for epoch in range(start_epoch, args.epochs):
-        g.manual_seed(args.seed * 1000 + epoch)  # per-epoch stream, so resuming replays the same order
-        perm = torch.randperm(len(train), generator=g)
-        model.train()
-        first, (seen, correct, loss_sum, before) = 0, (0, 0, 0.0, 0.0)
-        if epoch == start_epoch and start_batch:  # inside an epoch: the same generator state and running sums
-            g.set_state(ck["g_state"])
-            first, (seen, correct, loss_sum, before) = start_batch, ck["partial"]
-        t0 = last_save = time.time()
-        bar = tqdm(range(first, steps_per_epoch), desc=f"{args.name} {epoch + 1}/{args.epochs}", unit="batch",
-                   mininterval=30, initial=first, total=steps_per_epoch)
-        for b in bar:
-            idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
-            x = augment_fn(train.images[idx].float().div_(255), size, g).to(device).contiguous(memory_format=torch.channels_last)
-            y = train.labels[idx].to(device)
-            if args.cutmix:
-                x, partner, own = cutmix(x, args.cutmix, g)
-                own = own.to(device)
-            if args.eps > 0:
-                x = attack(model, x, y, args.norm, args.eps, args.attack_steps, step_size, args.bf16)
-                model.train()
-            for group in opt.param_groups:
-                group["lr"] = lr_at((epoch * steps_per_epoch + b) / total_steps, args.lr)
-            with autocast(x, args.bf16):
-                logits = train_forward(x)
-            if args.cutmix:  # each label weighted by its share of the image
-                ce = functools.partial(F.cross_entropy, logits.float(), label_smoothing=args.label_smoothing, reduction="none")
-                loss = (own * ce(y) + (1 - own) * ce(y[partner])).mean()
-            else:
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if ema is not None:
-                ema.update_parameters(model)
-            seen += len(y)
-            correct += (logits.argmax(1) == y).sum().item()
-            loss_sum += loss.item() * len(y)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}",
-                            img_s=f"{(seen - first * args.batch_size) / (time.time() - t0):.0f}", refresh=False)
-            if time.time() - last_save > 60 * args.checkpoint_minutes and b + 1 < steps_per_epoch:
-                save_checkpoint(epoch, b + 1, (seen, correct, loss_sum, before + time.time() - t0))
-                last_save = time.time()
-        wall += before + time.time() - t0
-        entry = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen,
-                 "minutes": wall / 60}
-        if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
-            sub = test.subset(min(args.eval_subset, len(test)))
-            shipped.eval()
-            entry["clean_acc"], entry["robust_acc"] = evaluate(shipped, sub.images, sub.labels, size, args.norm,
-                                                               eval_eps, 10, bf16=args.bf16, desc="subset eval")
-            entry["eval_note"] = (f"{len(sub)} test images, {args.norm} PGD eps {eval_eps} 10 steps"
-                                  + (" bf16" if args.bf16 else ""))
-        log.append(entry)
-        print(json.dumps(entry), flush=True)
-        save_checkpoint(epoch + 1)
-    shipped.eval()
-    train_threads = torch.get_num_threads()
-    torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
-    final = test if args.final_eval_size is None else test.subset(args.final_eval_size)
-    t0 = time.time()
-    clean, robust_acc = evaluate(shipped, final.images, final.labels, size, args.norm, eval_eps, args.eval_steps,
-                                 desc="final eval")
-    if len(final) < len(test):  # clean accuracy costs one forward pass: always on the whole split
-        clean, _ = evaluate(shipped, test.images, test.labels, size, args.norm, 0.0, 0, desc="final clean eval")
-    print(f"final: clean {clean:.2f}% ({len(test)} images)  robust {robust_acc} ({len(final)})  ({time.time() - t0:.0f}s)")
+def save_checkpoint(run: Run, epochs_done: int, batch: int = 0, partial=None) -> None:
+    """Write ``last.pt`` atomically (a kill during the save leaves the previous one): weights, optimiser, average,
+    the random stream and, inside an epoch, the batch reached and the running sums ``partial``."""
+    tmp = run.ckpt_path.with_suffix(".pt.tmp")
+    torch.save({"model": run.model.state_dict(), "opt": run.opt.state_dict(),
+                **({"ema": run.ema.state_dict()} if run.ema else {}), "epoch": epochs_done, "batch": batch,
+                "g_state": run.generator.get_state(), "partial": partial, "wall": run.wall, "log": json.dumps(run.log)}, tmp)
+    os.replace(tmp, run.ckpt_path)
+
+
+def resume(run: Run):
+    """Load ``last.pt`` if there is one. Returns (first epoch, first batch of it, the checkpoint or None)."""
+    if not run.ckpt_path.exists():
+        return 0, 0, None
+    ck = torch.load(run.ckpt_path, weights_only=True, map_location=run.device)
+    run.model.load_state_dict(ck["model"])
+    run.opt.load_state_dict(ck["opt"])
+    if run.ema is not None:
+        if "ema" not in ck:
+            raise ValueError(f"{run.ckpt_path} was written without --ema; resume without it or use a new --runs-dir")
+        run.ema.load_state_dict(ck["ema"])
+    run.wall, run.log = ck["wall"], json.loads(ck["log"])
+    epoch, batch = ck["epoch"], ck.get("batch", 0)
+    print(f"resumed {run.args.name} at epoch {epoch}" + (f", batch {batch} of epoch {epoch + 1}" if batch else "")
+          + f" ({(run.wall + (ck['partial'][3] if batch else 0)) / 60:.1f} min so far)")
+    return epoch, batch, ck
+
+
+def train_epoch(run: Run, epoch: int, ck: dict | None = None) -> dict:
+    """One epoch (from the checkpoint's batch when ``ck`` was written inside it), checkpointing every
+    ``--checkpoint-minutes``. Returns the log entry: epoch, training loss and accuracy, minutes so far."""
+    args, g = run.args, run.generator
+    g.manual_seed(args.seed * 1000 + epoch)  # per-epoch stream, so resuming replays the same order
+    perm = torch.randperm(len(run.train), generator=g)
+    run.model.train()
+    first, (seen, correct, loss_sum, before) = 0, (0, 0, 0.0, 0.0)
+    if ck is not None and ck.get("batch"):  # inside an epoch: the same generator state and running sums
+        g.set_state(ck["g_state"])
+        first, (seen, correct, loss_sum, before) = ck["batch"], ck["partial"]
+    steps, total = run.steps_per_epoch, run.steps_per_epoch * args.epochs
+    t0 = last_save = time.time()
+    bar = tqdm(range(first, steps), desc=f"{args.name} {epoch + 1}/{args.epochs}", unit="batch", mininterval=30,
+               initial=first, total=steps)
+    for b in bar:
+        idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
+        x = run.augment(run.train.images[idx].float().div_(255), run.size, g).to(run.device)
+        x = x.contiguous(memory_format=torch.channels_last)
+        y = run.train.labels[idx].to(run.device)
+        if args.cutmix:
+            x, partner, own = cutmix(x, args.cutmix, g)
+            own = own.to(run.device)
+        if args.eps > 0:
+            x = attack(run.model, x, y, args.norm, args.eps, args.attack_steps, run.step_size, args.bf16)
+            run.model.train()
+        for group in run.opt.param_groups:
+            group["lr"] = lr_at((epoch * steps + b) / total, args.lr)
+        with autocast(x, args.bf16):
+            logits = run.forward(x)
+        if args.cutmix:  # each label weighted by its share of the image
+            ce = functools.partial(F.cross_entropy, logits.float(), label_smoothing=args.label_smoothing, reduction="none")
+            loss = (own * ce(y) + (1 - own) * ce(y[partner])).mean()
+        else:
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        run.opt.step()
+        if run.ema is not None:
+            run.ema.update_parameters(run.model)
+        seen += len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        loss_sum += loss.item() * len(y)
+        bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}",
+                        img_s=f"{(seen - first * args.batch_size) / (time.time() - t0):.0f}", refresh=False)
+        if time.time() - last_save > 60 * args.checkpoint_minutes and b + 1 < steps:
+            save_checkpoint(run, epoch, b + 1, (seen, correct, loss_sum, before + time.time() - t0))
+            last_save = time.time()
+    run.wall += before + time.time() - t0
+    return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen, "minutes": run.wall / 60}
+
+
+def make_card(run: Run, clean: float, robust_acc: float | None, final_images: int, train_threads: int) -> dict:
+    """The JSON card written beside the weights: what the model is, how it was trained and what it scored."""
+    args = run.args
+    mean, std = NORMALISATION[args.dataset]
+    init = run.init_card
     card = {
         "name": args.name, "arch": args.arch, "width": args.width, "dataset": args.dataset,
-        "input_size": [size, size], "classes": list(train.classes), "mean": list(mean), "std": list(std),
-        "robust": {"norm": args.norm, "eps": args.eps} if robust else None,
+        "input_size": [run.size, run.size], "classes": list(run.train.classes), "mean": list(mean), "std": list(std),
+        "robust": {"norm": args.norm, "eps": args.eps} if args.eps > 0 else None,
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD nesterov momentum 0.9",
                      "lr_peak": args.lr, "schedule": "one-cycle: linear warm-up 15%, linear decay to 0",
                      "weight_decay": args.weight_decay, "label_smoothing": args.label_smoothing,
-                     "augmentation": augment_text.format(side=side, min_area=f"{100 * crop_scale[0]:g}")
+                     "augmentation": run.augment_text.format(side=run.side, min_area=f"{100 * run.crop_scale[0]:g}")
                      + (f" + CutMix (probability {args.cutmix:g}, box area uniform in [0, 1], labels weighted by area)"
                         if args.cutmix else ""),
-                     "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": step_size,
+                     "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": run.step_size,
                                  "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
                                 if args.eps > 0 else None),
                      "weight_ema": ({"decay": args.ema, "note": "the shipped weights and BN statistics are the exponential "
                                                               "moving average, updated after every optimiser step"}
                                     if args.ema else None),
                      "bf16_autocast": args.bf16, "compiled": args.compile,
-                     "train_images": len(train), "seed": args.seed,
-                     "wall_minutes": round(wall / 60, 1),
-                     "device": f"{device.type}, {train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
-                     "log": log,
-                     **({"init_from": {"name": init_card.get("name"), "training": init_card.get("training"),
-                                       "metrics": init_card.get("metrics")}} if init_card else {})},
-        "metrics": {"test_images": len(test), "clean_acc": round(clean, 2),
-                    "robust_test_images": len(final), "robust_acc": None if robust_acc is None else round(robust_acc, 2),
-                    "attack": {"norm": args.norm, "eps": eval_eps, "steps": args.eval_steps,
-                               "step_size": step_for(eval_eps, args.eval_steps), "random_start": False,
-                               "precision": "float32"} if eval_eps > 0 else None},
+                     "train_images": len(run.train), "seed": args.seed,
+                     "wall_minutes": round(run.wall / 60, 1),
+                     "device": f"{run.device.type}, {train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
+                     "log": run.log,
+                     **({"init_from": {"name": init.get("name"), "training": init.get("training"),
+                                       "metrics": init.get("metrics")}} if init else {})},
+        "metrics": {"test_images": len(run.test), "clean_acc": round(clean, 2),
+                    "robust_test_images": final_images, "robust_acc": None if robust_acc is None else round(robust_acc, 2),
+                    "attack": {"norm": args.norm, "eps": run.eval_eps, "steps": args.eval_steps,
+                               "step_size": step_for(run.eval_eps, args.eval_steps), "random_start": False,
+                               "precision": "float32"} if run.eval_eps > 0 else None},
     }
     if args.role:
         card["role"] = args.role
-    save_bundled(shipped, card, Path(args.out_dir))
+    return card
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = setup(args)
+    start_epoch, _, ck = resume(run)
+    for epoch in range(start_epoch, args.epochs):
+        entry = train_epoch(run, epoch, ck if epoch == start_epoch else None)
+        if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
+            sub = run.test.subset(min(args.eval_subset, len(run.test)))
+            run.shipped.eval()
+            entry["clean_acc"], entry["robust_acc"] = evaluate(run.shipped, sub.images, sub.labels, run.size, args.norm,
+                                                               run.eval_eps, 10, bf16=args.bf16, desc="subset eval")
+            entry["eval_note"] = (f"{len(sub)} test images, {args.norm} PGD eps {run.eval_eps} 10 steps"
+                                  + (" bf16" if args.bf16 else ""))
+        run.log.append(entry)
+        print(json.dumps(entry), flush=True)
+        save_checkpoint(run, epoch + 1)
+    shipped = run.shipped.eval()
+    train_threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
+    final = run.test if args.final_eval_size is None else run.test.subset(args.final_eval_size)
+    t0 = time.time()
+    clean, robust_acc = evaluate(shipped, final.images, final.labels, run.size, args.norm, run.eval_eps, args.eval_steps,
+                                 desc="final eval")
+    if len(final) < len(run.test):  # clean accuracy costs one forward pass: always on the whole split
+        clean, _ = evaluate(shipped, run.test.images, run.test.labels, run.size, args.norm, 0.0, 0, desc="final clean eval")
+    print(f"final: clean {clean:.2f}% ({len(run.test)} images)  robust {robust_acc} ({len(final)})  ({time.time() - t0:.0f}s)")
+    save_bundled(shipped, make_card(run, clean, robust_acc, len(final), train_threads), Path(args.out_dir))
     print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
 
 
