@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from app import build_demo
+from synth.app.runs import ERROR_SECONDS
 from synth.app.widgets import DISPLAY_CSS
 from synth.app.examples import make_examples
 
@@ -159,3 +160,24 @@ def test_the_result_updates_live_during_a_run(page):
     assert status.inner_text().startswith("Done: 1000 PGD steps")
     assert len(sources) >= 3, f"the result changed {len(sources) - 1} times during the run"
     assert len(progress_lines) >= 2
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_an_error_is_one_message_and_gone_after_a_success(page):
+    """Translate with no image: one plain message. Then an example and Translate again: a result, and no
+    message left on screen over it."""
+    page.get_by_role("tab", name="Translate", exact=True).click()
+    panel = page.locator("div[role=tabpanel]:visible")
+    panel.get_by_label("Remove Image").first.click()  # remove the ready source image
+    page.get_by_role("button", name="Translate", exact=True).click()
+    toast = page.locator(".toast-body.error")
+    toast.first.wait_for(timeout=30_000)
+    shown = time.monotonic()
+    assert toast.count() == 1 and "Please provide an image" in toast.first.inner_text()
+    assert "Traceback" not in toast.first.inner_text() and "/" not in toast.first.inner_text().split("image")[0]
+    panel.locator("button.gallery-item").first.click()  # an example
+    page.get_by_role("button", name="Translate", exact=True).click()
+    page.locator("#translate-status").get_by_text("Done").wait_for(timeout=60_000)
+    assert page.locator(".toast-body.error").count() == 0
+    assert time.monotonic() - shown < ERROR_SECONDS  # the click closed it, not its own timer
