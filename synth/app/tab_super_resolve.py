@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 import torch
 
-from ..imageio import to_tensor
+from ..imageio import fit_square, to_tensor
 from ..tasks import downsample, super_resolve
 from .inputs import FIT_NOTE, ImageUpload, check_steps, need_image, optional_label
 from .runs import MERGE_LIMIT, Job, friendly, stream
@@ -25,17 +25,17 @@ def low_resolution(model, path, factor: int, already_low: bool):
     h, w = model.input_size
     if h % factor:
         raise ValueError(f"factor {factor} does not divide the model's input size {h}")
-    upload = to_tensor(need_image(path))
+    upload = to_tensor(need_image(path))  # decoded once; both branches resize this
     side = min(upload.shape[-2:])
     if side < MIN_SIDE:
         raise ValueError(f"The image is {upload.shape[-1]}x{upload.shape[-2]} pixels; super-resolution needs at least "
                          f"{MIN_SIDE} pixels a side.")
     if already_low or side <= h // 2:
         factor = factor if already_low else min(FACTORS, key=lambda f: abs(h // f - side))
-        return (to_tensor(path, (h // factor, w // factor)), None, factor,
+        return (fit_square(upload, (h // factor, w // factor)), None, factor,
                 f"Your {upload.shape[-1]}x{upload.shape[-2]} image, taken as {h // factor}x{w // factor}, upscaled x{factor} to "
                 f"{h}x{w} (the model's size).")
-    truth = to_tensor(path, model.input_size)
+    truth = fit_square(upload, model.input_size)
     return (downsample(truth, factor), truth, factor,
             f"The experiment: your image, reduced to the model's {h}x{w}, is shrunk x{factor} to {h // factor}x{w // factor} "
             f"(block means) and restored; PSNR and SSIM compare the result with the {h}x{w} image. To upscale an "

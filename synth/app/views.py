@@ -31,11 +31,6 @@ def image_grid(x: torch.Tensor, columns: int | None = None) -> torch.Tensor:
     return make_grid(x.float().cpu(), nrow=min(columns, len(x)), padding=1, pad_value=1.0)[None]
 
 
-def strip(x: torch.Tensor) -> Image.Image:
-    """(F, 3, H, W) frames -> one true-size PIL image, the frames side by side with 1-px gutters."""
-    return pil(image_grid(x, columns=len(x)))
-
-
 def top5(model, probs: torch.Tensor) -> dict:
     """(K,) probabilities -> the top-5 {class name: probability} for a gr.Label."""
     p = probs.float().cpu()

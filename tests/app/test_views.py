@@ -1,7 +1,7 @@
 """Results made into what the tabs show."""
 import torch
 
-from synth.app.views import DISPLAY, change_views, image_grid, loss_frame, strip
+from synth.app.views import DISPLAY, change_views, image_grid, loss_frame
 
 
 def test_change_views_make_a_subtle_change_visible():
@@ -22,7 +22,7 @@ def test_grids_keep_true_size_pixels():
     assert torch.equal(image_grid(x[:1]), x[:1])
     assert image_grid(x[:4]).shape == (1, 3, 2 * 8 + 3, 2 * 8 + 3)  # as square as possible
     assert image_grid(x)[0, :, 1:9, 1:9].allclose(x[0])
-    assert strip(x[:3]).size == (3 * 8 + 4, 8 + 2)
+    assert image_grid(x[:3], columns=3).shape == (1, 3, 8 + 2, 3 * 8 + 4)  # frames side by side
 
 
 def test_loss_frame_is_the_mean_curve_per_model():
