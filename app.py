@@ -9,6 +9,7 @@ import os
 
 import gradio as gr
 
+from synth.app import gpu
 from synth.app import (tab_boost, tab_generate, tab_inpaint, tab_interpolate, tab_paint, tab_sketch, tab_super_resolve,
                        tab_translate)
 from synth.app.store import ModelStore
@@ -49,7 +50,10 @@ QUEUE = dict(default_concurrency_limit=1, max_size=64)
 
 
 def main():
-    demo = build_demo()
+    store = ModelStore()
+    if gpu.zero_gpu():
+        store.preload()  # ZeroGPU: models go to CUDA at start-up, outside the GPU-decorated callbacks
+    demo = build_demo(store)
     demo.queue(**QUEUE)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), css=DISPLAY_CSS, max_file_size="20mb")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+from . import gpu
 from ..sources import ASSETS, ModelUnavailableError, bundled_names, is_local, load_model, published_names, source
 
 DOWNLOAD_MARK = " (download needed)"
@@ -27,10 +28,13 @@ class ModelStore:
         loader: name -> RobustClassifier (default ``synth.load_model``).
         default: the model tabs start with.
         published: also offer the Madry lab and torchvision models.
+        device: where models live (default :func:`synth.app.gpu.device`: CUDA when there is a GPU).
     """
 
-    def __init__(self, names=None, loader=load_model, default: str | None = None, published: bool = True):
+    def __init__(self, names=None, loader=load_model, default: str | None = None, published: bool = True,
+                 device: str | None = None):
         self._models, self._lock, self._loader = {}, threading.Lock(), loader
+        self.device = device or gpu.device()
         self.names = list(demo_names() if names is None else names)
         self.published = published
         l2 = [n for n in self.names if n.endswith("-l2")]
@@ -48,10 +52,21 @@ class ModelStore:
         with self._lock:
             if name not in self._models:
                 try:
-                    self._models[name] = self._loader(name)
+                    self._models[name] = self._loader(name).to(self.device)
                 except ModelUnavailableError:
                     raise ModelUnavailable(self.unavailable_message(name)) from None
             return self._models[name]
+
+    def preload(self) -> list[str]:
+        """Load every offered model now (ZeroGPU moves models to CUDA only at start-up); returns those loaded."""
+        loaded = []
+        for name in self.names:
+            try:
+                self.get(name)
+                loaded.append(name)
+            except ValueError:
+                continue
+        return loaded
 
     @staticmethod
     def unavailable_message(name: str) -> str:
@@ -60,6 +75,8 @@ class ModelStore:
             filename, where = source(name)
             return (f"{name} needs its weights file {filename}, which this server cannot download: download it from "
                     f"{where} into synth's model folder (SYNTH_MODEL_DIR, see the README), or choose a bundled model.")
+        if name.startswith("hf:"):
+            return f"{name} cannot be downloaded from the Hugging Face Hub by this server; choose a bundled model."
         return f"{name} cannot be loaded on this server; choose a bundled model."
 
     def twin(self, name: str) -> str | None:
@@ -71,7 +88,7 @@ class ModelStore:
 
     def choices(self) -> list[tuple[str, str]]:
         """(label, name) for the model dropdown; published models whose weights are not here say so."""
-        out = [(n, n) for n in self.names]
+        out = [(n + ("" if not (ASSETS / f"{n}.json").exists() or is_local(n) else DOWNLOAD_MARK), n) for n in self.names]
         if self.published:
             for name in published_names():
                 kind = " (standard)" if name.startswith("torchvision/") else ""

@@ -7,6 +7,7 @@ import torch
 from ..imageio import fit_square
 from ..tasks import boost
 from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input, optional_label
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil, top5
 from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
@@ -76,7 +77,7 @@ def build(store, examples=()):
     image.change(lambda path: gr.update(value=SOURCES[1]) if path else gr.update(), image, source, api_visibility="private")
     # the cap comes last so that API callers written before it existed keep working
     c = controls
-    go.click(run, [source, image, model, label, c["eps"], c["steps"], seed, compare, c["max_prob"]],
+    go.click(on_gpu(run), [source, image, model, label, c["eps"], c["steps"], seed, compare, c["max_prob"]],
              [before, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note, panel.twin_probs,
               probs_before, panel.status], api_name="boost", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "boost", model, controls, label, with_predict=True)

@@ -7,6 +7,7 @@ import torch
 from ..seeds import KINDS, for_model
 from ..tasks import generate
 from .inputs import MAX_SAMPLES, check_count, check_steps, class_index
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import image_grid, pil
 from .widgets import (class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
@@ -53,7 +54,7 @@ def build(store, examples=()):
 
     # the cap and the sample count come last so that API callers written before them keep working
     c = controls
-    go.click(run, [model, label, kind, c["eps"], c["steps"], c["step_size"], seed, compare, c["max_prob"], count],
+    go.click(on_gpu(run), [model, label, kind, c["eps"], c["steps"], c["step_size"], seed, compare, c["max_prob"], count],
              [seed_img, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="generate",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "generate", model, controls, label, variant=kind)

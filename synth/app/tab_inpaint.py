@@ -6,6 +6,7 @@ import torch
 
 from ..tasks import inpaint
 from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input, optional_label
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (BRUSH, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls,
@@ -62,7 +63,7 @@ def build(store, examples=()):
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 
     c = controls
-    go.click(run, [editor, model, label, fill, masked, c["eps"], c["steps"], c["step_size"], c["lam"], compare],
+    go.click(on_gpu(run), [editor, model, label, fill, masked, c["eps"], c["steps"], c["step_size"], c["lam"], compare],
              [corrupted, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note,
               panel.twin_probs, panel.status], api_name="inpaint", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "inpaint", model, controls, label, with_predict=True)

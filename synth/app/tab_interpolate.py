@@ -8,6 +8,7 @@ from ..imageio import to_pil
 from ..tasks import interpolate
 from ..tasks.interpolate import DEFAULT_FRACTIONS
 from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input
+from .gpu import on_gpu
 from .runs import Job, friendly, stream
 from .views import DISPLAY
 from .widgets import compare_box, model_dropdown, preset_values, primary_button
@@ -85,5 +86,5 @@ def build(store, examples=()):
 
         yield from stream(store, model_name, compare_v, job, n_steps * len(fractions), progress, live, status, finish)
 
-    go.click(run, [source, target, model, n_frames, steps, compare], [robust_frames, standard_frames, distance, status],
+    go.click(on_gpu(run), [source, target, model, n_frames, steps, compare], [robust_frames, standard_frames, distance, status],
              api_name="interpolate", show_progress="hidden")

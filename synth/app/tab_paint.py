@@ -6,6 +6,7 @@ import torch
 
 from ..tasks import paint_features
 from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY
 from .widgets import (BRUSH, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
@@ -56,6 +57,7 @@ def build(store, examples=()):
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 
-    go.click(run, [editor, model, feature, *controls.values(), compare], [panel.main, panel.twin, activation, panel.plot, panel.status],
+    go.click(on_gpu(run), [editor, model, feature, *controls.values(), compare],
+             [panel.main, panel.twin, activation, panel.plot, panel.status],
              api_name="paint_features", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "paint_features", model, controls)

@@ -7,6 +7,7 @@ import torch
 from ..imageio import to_tensor
 from ..tasks import sketch_to_image
 from .inputs import SketchInput, check_steps, class_index, need_image
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (BRUSH, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
@@ -50,7 +51,7 @@ def build(store, examples=()):
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status,
                           lambda results: {sketch_small: pil(sketch), **panel.show(store, results)})
 
-    go.click(run, [pad, model, label, *controls.values(), compare],
+    go.click(on_gpu(run), [pad, model, label, *controls.values(), compare],
              [sketch_small, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="sketch_to_image",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "sketch_to_image", model, controls, label)

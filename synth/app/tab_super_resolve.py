@@ -7,6 +7,7 @@ import torch
 from ..imageio import fit_square, to_tensor
 from ..tasks import downsample, super_resolve
 from .inputs import FIT_NOTE, ImageUpload, check_steps, need_image, optional_label
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
@@ -98,7 +99,7 @@ def build(store, examples=()):
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 
-    go.click(run, [image, model, label, factor, init, consistent, low_given, *controls.values(), compare],
+    go.click(on_gpu(run), [image, model, label, factor, init, consistent, low_given, *controls.values(), compare],
              [low_img, init_img, panel.main, panel.twin, scores, panel.probs, panel.plot, change.slider, change.diff, change.note,
               panel.twin_probs, panel.status], api_name="super_resolve", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "super_resolve", model, controls, label, with_predict=True)

@@ -6,6 +6,7 @@ import torch
 
 from ..tasks import translate
 from .inputs import FIT_NOTE, ImageUpload, check_steps, class_index, image_input
+from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY
 from .widgets import class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button, result_panel
@@ -45,7 +46,7 @@ def build(store, examples=()):
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status,
                           lambda results: panel.show(store, results))
 
-    go.click(run, [image, model, target, *controls.values(), compare],
+    go.click(on_gpu(run), [image, model, target, *controls.values(), compare],
              [panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="translate",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "translate", model, controls, target)
