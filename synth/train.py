@@ -32,7 +32,7 @@ from torchvision.ops import roi_align
 from torchvision.transforms.v2 import TrivialAugmentWide
 from tqdm import tqdm
 
-from . import data
+from . import data, ddp, jobs
 from .architectures import build
 from .constraints import ball
 from .model import RobustClassifier, Robustness
@@ -87,6 +87,9 @@ def parse_args(argv=None):
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
                    help="bfloat16 autocast for training (only where the device has native bf16; "
                         "emulated bf16 on AVX2-only CPUs is 10x slower)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
+                   help="channels_last tensors (oneDNN's fast CPU layout; default on). torch's CPU BatchNorm backward "
+                        "is ~1%% off float64 in this layout; --no-channels-last is exact and slower")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the training forward pass (~9%% more images/s on a 2-core CPU, bench/train_speed.py; "
                         "costs a compilation at the start of every run and resume)")
@@ -267,6 +270,7 @@ class Run:
     ``shipped`` is what is evaluated and written: the weight average with ``--ema``, else the model itself.
     """
     args: argparse.Namespace
+    ctx: jobs.Context  # this process's rank of the torchrun job (rank 0 of 1 without torchrun)
     device: torch.device
     size: int  # training resolution
     side: int  # the side the data set is loaded at (crops are taken from it)
@@ -275,7 +279,8 @@ class Run:
     model: RobustClassifier
     opt: torch.optim.Optimizer
     ema: AveragedModel | None
-    forward: torch.nn.Module  # the training forward (torch.compile'd with --compile; shares the model's parameters)
+    forward: torch.nn.Module  # the training forward (DistributedDataParallel under torchrun, torch.compile'd with
+    # --compile; shares the model's parameters)
     step_size: float  # the training attack's
     eval_eps: float
     generator: torch.Generator
@@ -300,8 +305,11 @@ def setup(args) -> Run:
     """Data, model (from ``--init-from`` when given), optimiser, weight average and augmentation of a run."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    ctx = jobs.start(args.device)
+    torch.manual_seed(args.seed)  # after joining the process group, which may draw from the global stream
+    if args.batch_size % ctx.world:
+        raise ValueError(f"--batch-size {args.batch_size} must divide by the {ctx.world} processes (equal shares)")
+    device = torch.device(ctx.device)
     if args.bf16 and not bf16_is_native(device.type):
         print(f"no native bfloat16 on this {device.type}: training in float32")
         args.bf16 = False
@@ -325,7 +333,8 @@ def setup(args) -> Run:
             raise ValueError(f"--init-from {args.init_from} is {init_card.get('arch')} width "
                              f"{init_card.get('width')}, not {args.arch} width {args.width}")
         model.load_state_dict(init.state_dict())
-    model = model.to(device, memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last if args.channels_last else torch.contiguous_format)
+    forward = ddp.data_parallel(model, device) if ctx.world > 1 else model  # before the optimiser: BN modules change
     decay = [p for n, p in model.named_parameters() if p.dim() > 1]
     no_decay = [p for n, p in model.named_parameters() if p.dim() <= 1]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
@@ -337,14 +346,17 @@ def setup(args) -> Run:
         augment_fn = functools.partial(augment_fn, scale=crop_scale)
     run_dir = Path(args.runs_dir) / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    return Run(args, device, size, side, train, test, model, opt, ema, torch.compile(model) if args.compile else model,
+    return Run(args, ctx, device, size, side, train, test, model, opt, ema, torch.compile(forward) if args.compile else forward,
                args.attack_step_size or step_for(args.eps, args.attack_steps), eval_eps,
                torch.Generator().manual_seed(args.seed), augment_fn, augment_text, crop_scale, init_card, run_dir / "last.pt")
 
 
 def save_checkpoint(run: Run, epochs_done: int, batch: int = 0, partial=None) -> None:
     """Write ``last.pt`` atomically (a kill during the save leaves the previous one): weights, optimiser, average,
-    the random stream and, inside an epoch, the batch reached and the running sums ``partial``."""
+    the random stream and, inside an epoch, the batch reached and the running sums ``partial`` (of all processes).
+    Only rank 0 writes; every process resumes from it."""
+    if not run.ctx.main:
+        return
     tmp = run.ckpt_path.with_suffix(".pt.tmp")
     torch.save({"model": run.model.state_dict(), "opt": run.opt.state_dict(),
                 **({"ema": run.ema.state_dict()} if run.ema else {}), "epoch": epochs_done, "batch": batch,
@@ -381,18 +393,23 @@ def train_epoch(run: Run, epoch: int, ck: dict | None = None) -> dict:
     if ck is not None and ck.get("batch"):  # inside an epoch: the same generator state and running sums
         g.set_state(ck["g_state"])
         first, (seen, correct, loss_sum, before) = ck["batch"], ck["partial"]
+        if not run.ctx.main:  # the saved sums are all processes'; rank 0 carries them
+            seen, correct, loss_sum = 0, 0, 0.0
     steps, total = run.steps_per_epoch, run.steps_per_epoch * args.epochs
+    rank, world = run.ctx.rank, run.ctx.world
     t0 = last_save = time.time()
     bar = tqdm(range(first, steps), desc=f"{args.name} {epoch + 1}/{args.epochs}", unit="batch", mininterval=30,
-               initial=first, total=steps)
+               initial=first, total=steps, disable=not run.ctx.main)
     for b in bar:
+        # every process draws the whole global batch (same order, same augmentation) and keeps its share
         idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
         x = run.augment(run.train.images[idx].float().div_(255), run.size, g).to(run.device)
-        x = x.contiguous(memory_format=torch.channels_last)
         y = run.train.labels[idx].to(run.device)
         if args.cutmix:
             x, partner, own = cutmix(x, args.cutmix, g)
-            own = own.to(run.device)
+            own, y_partner = ddp.share(own.to(run.device), rank, world), ddp.share(y[partner], rank, world)
+        x, y = ddp.share(x, rank, world), ddp.share(y, rank, world)
+        x = x.contiguous(memory_format=torch.channels_last if args.channels_last else torch.contiguous_format)
         if args.eps > 0:
             x = attack(run.model, x, y, args.norm, args.eps, args.attack_steps, run.step_size, args.bf16)
             run.model.train()
@@ -402,7 +419,7 @@ def train_epoch(run: Run, epoch: int, ck: dict | None = None) -> dict:
             logits = run.forward(x)
         if args.cutmix:  # each label weighted by its share of the image
             ce = functools.partial(F.cross_entropy, logits.float(), label_smoothing=args.label_smoothing, reduction="none")
-            loss = (own * ce(y) + (1 - own) * ce(y[partner])).mean()
+            loss = (own * ce(y) + (1 - own) * ce(y_partner)).mean()
         else:
             loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
         run.opt.zero_grad(set_to_none=True)
@@ -415,11 +432,23 @@ def train_epoch(run: Run, epoch: int, ck: dict | None = None) -> dict:
         loss_sum += loss.item() * len(y)
         bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{100 * correct / seen:.1f}",
                         img_s=f"{(seen - first * args.batch_size) / (time.time() - t0):.0f}", refresh=False)
-        if time.time() - last_save > 60 * args.checkpoint_minutes and b + 1 < steps:
-            save_checkpoint(run, epoch, b + 1, (seen, correct, loss_sum, before + time.time() - t0))
+        if checkpoint_due(run, last_save) and b + 1 < steps:
+            sums = ddp.total([seen, correct, loss_sum], run.device)
+            save_checkpoint(run, epoch, b + 1, (*sums, before + time.time() - t0))
             last_save = time.time()
     run.wall += before + time.time() - t0
+    seen, correct, loss_sum = ddp.total([seen, correct, loss_sum], run.device)
     return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": 100 * correct / seen, "minutes": run.wall / 60}
+
+
+def checkpoint_due(run: Run, last_save: float) -> bool:
+    """Whether ``--checkpoint-minutes`` have passed since ``last_save`` (rank 0's clock decides for every process)."""
+    due = time.time() - last_save > 60 * run.args.checkpoint_minutes
+    if run.ctx.world == 1:
+        return due
+    flag = torch.tensor([float(due)], device=run.device)
+    torch.distributed.broadcast(flag, 0)
+    return bool(flag.item())
 
 
 def make_card(run: Run, clean: float, robust_acc: float | None, final_images: int, train_threads: int) -> dict:
@@ -446,7 +475,10 @@ def make_card(run: Run, clean: float, robust_acc: float | None, final_images: in
                      "bf16_autocast": args.bf16, "compiled": args.compile,
                      "train_images": len(run.train), "seed": args.seed,
                      "wall_minutes": round(run.wall / 60, 1),
-                     "device": f"{run.device.type}, {train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
+                     "device": f"{run.device.type}, "
+                               + (f"{run.ctx.world} processes (DistributedDataParallel, BatchNorm synchronised) x "
+                                  if run.ctx.world > 1 else "")
+                               + f"{train_threads} thread(s) (final evaluation: {torch.get_num_threads()})",
                      "log": run.log,
                      **({"init_from": {"name": init.get("name"), "training": init.get("training"),
                                        "metrics": init.get("metrics")}} if init else {})},
@@ -467,7 +499,7 @@ def main(argv=None):
     start_epoch, _, ck = resume(run)
     for epoch in range(start_epoch, args.epochs):
         entry = train_epoch(run, epoch, ck if epoch == start_epoch else None)
-        if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs:
+        if (epoch + 1) % args.eval_every == 0 and epoch + 1 < args.epochs and run.ctx.main:
             sub = run.test.subset(min(args.eval_subset, len(run.test)))
             run.shipped.eval()
             entry["clean_acc"], entry["robust_acc"] = evaluate(run.shipped, sub.images, sub.labels, run.size, args.norm,
@@ -475,8 +507,13 @@ def main(argv=None):
             entry["eval_note"] = (f"{len(sub)} test images, {args.norm} PGD eps {run.eval_eps} 10 steps"
                                   + (" bf16" if args.bf16 else ""))
         run.log.append(entry)
-        print(json.dumps(entry), flush=True)
+        if run.ctx.main:
+            print(json.dumps(entry), flush=True)
         save_checkpoint(run, epoch + 1)
+        jobs.barrier(run.ctx)
+    if not run.ctx.main:  # rank 0 evaluates and writes the one card
+        jobs.stop(run.ctx)
+        return
     shipped = run.shipped.eval()
     train_threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)  # the other runs may be done by now; evaluation is embarrassingly parallel
@@ -489,6 +526,7 @@ def main(argv=None):
     print(f"final: clean {clean:.2f}% ({len(run.test)} images)  robust {robust_acc} ({len(final)})  ({time.time() - t0:.0f}s)")
     save_bundled(shipped, make_card(run, clean, robust_acc, len(final), train_threads), Path(args.out_dir))
     print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
+    jobs.stop(run.ctx)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from synth.train import augment, augment_resized_crop, augment_trivial, cutmix, load_size, main
 
 
-def _cifar_folder(root, per_class=2):
+def _cifar_folder(root, per_class=2, noise=0.1):
     g = torch.Generator().manual_seed(0)
     for split in ("train", "test"):
         for c, name in enumerate(CIFAR10_CLASSES):
@@ -21,7 +21,7 @@ def _cifar_folder(root, per_class=2):
             for i in range(per_class):
                 # class-coloured noise, so there is something to learn
                 base = torch.full((32, 32, 3), 0.1 * c)
-                arr = ((base + 0.1 * torch.rand(32, 32, 3, generator=g)).clamp(0, 1) * 255).to(torch.uint8).numpy()
+                arr = ((base + noise * torch.rand(32, 32, 3, generator=g)).clamp(0, 1) * 255).to(torch.uint8).numpy()
                 Image.fromarray(arr).save(root / split / name / f"{i}.png")
 
 
@@ -63,7 +63,9 @@ def test_train_resume_card_and_load(tmp_path, capsys):
 
 
 def test_init_from_other_architecture_fails(tmp_path):
-    _cifar_folder(tmp_path / "data", per_class=1)
+    # strong noise: nearly constant images make BatchNorm's variance a difference of nearly equal float32 numbers,
+    # which any two summation orders round apart
+    _cifar_folder(tmp_path / "data", per_class=4, noise=0.5)
     with pytest.raises(ValueError, match="width"):
         main(["--name", "x", "--data-root", str(tmp_path / "data"), "--width", "8", "--init-from", "cifar10-l2",
               "--epochs", "1", "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")])
@@ -174,7 +176,9 @@ def test_ema_decay_out_of_range_is_refused(tmp_path, decay, capsys):
 
 
 def test_resuming_a_run_without_ema_with_ema_is_refused(tmp_path):
-    _cifar_folder(tmp_path / "data", per_class=1)
+    # strong noise: nearly constant images make BatchNorm's variance a difference of nearly equal float32 numbers,
+    # which any two summation orders round apart
+    _cifar_folder(tmp_path / "data", per_class=4, noise=0.5)
     args = ["--name", "x", "--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--threads", "1",
             "--runs-dir", str(tmp_path / "runs"), "--out-dir", str(tmp_path / "models")]
     main(args + ["--epochs", "1"])
@@ -234,3 +238,46 @@ def test_compiled_training_matches_eager_training(tmp_path):
     assert all(torch.allclose(eager[k], compiled[k], atol=1e-4) for k in eager)
     cards = {n: json.loads((tmp_path / "models" / f"{n}.json").read_text())["training"] for n in ("eager", "compiled")}
     assert (cards["eager"]["compiled"], cards["compiled"]["compiled"]) == (False, True)
+
+
+@pytest.mark.slow
+def test_data_parallel_training_on_two_processes_matches_one(tmp_path):
+    """torchrun -m synth.train with 2 gloo processes: each takes half of every batch, gradients are averaged and
+    BatchNorm statistics are the global batch's, so the weights match one process on the same global batch.
+
+    In the contiguous layout: torch's CPU BatchNorm backward on channels_last tensors is itself ~1% off a float64
+    reference (the synchronised BatchNorm is within 1e-5 of it), which two runs would amplify step by step."""
+    import os
+    import subprocess
+    import sys
+    from safetensors.torch import load_file
+    # strong noise: nearly constant images make BatchNorm's variance a difference of nearly equal float32 numbers,
+    # which any two summation orders round apart
+    _cifar_folder(tmp_path / "data", per_class=4, noise=0.5)
+    common = ["--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--epochs", "1", "--eps", "0.5",
+              "--attack-steps", "1", "--no-bf16", "--no-channels-last", "--threads", "1", "--lr", "0.05",
+              "--runs-dir", str(tmp_path / "runs"),
+              "--out-dir", str(tmp_path / "models"), "--final-eval-size", "10"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    one = subprocess.run([sys.executable, "-m", "synth.train", "--name", "one", *common], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master-port",
+                          str(29100 + os.getpid() % 300), "-m", "synth.train", "--name", "two", *common],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stderr[-3000:]
+    untrained = subprocess.run([sys.executable, "-m", "synth.train", "--name", "untrained", *common, "--lr", "0"], env=env,
+                               capture_output=True, text=True, timeout=300)
+    assert untrained.returncode == 0, untrained.stderr[-2000:]
+    a, b, u = (load_file(tmp_path / "models" / f"{n}.safetensors") for n in ("one", "two", "untrained"))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-4, rtol=1e-4), k
+    # the step moved the weights far more than the two runs differ
+    moved = max((a[k] - u[k]).abs().max().item() for k in a if k.endswith("weight"))
+    differ = max((a[k] - b[k]).abs().max().item() for k in a if k.endswith("weight"))
+    assert moved > 50 * differ, (moved, differ)
+    assert "running_var" in " ".join(a) and not torch.allclose(a["net.bn1.running_var"], torch.ones_like(a["net.bn1.running_var"]))
+    cards = {n: json.loads((tmp_path / "models" / f"{n}.json").read_text())["training"] for n in ("one", "two")}
+    assert "2 processes (DistributedDataParallel, BatchNorm synchronised)" in cards["two"]["device"]
+    assert cards["two"]["log"][0]["train_acc"] == cards["one"]["log"][0]["train_acc"]  # summed over the processes
