@@ -10,14 +10,14 @@ from .constraints import BlockMeanConsistent, L2Ball, LinfBall, Masked, Unconstr
 from .model import RobustClassifier, Robustness
 from .objectives import Objective, Outputs, activation, class_score, feature_match, masked_distance
 from .pgd import PGDResult, pgd
-from .sources import ModelUnavailableError, bundled_names, load_model
+from .sources import ModelUnavailableError, bundled_names, load_model, wrap
 from .tasks import (assign_labels, attack_grid, boost, comparable_linf_eps, corrupt, estimate_debias,
                     interpolate, downsample, edge_sketch, generate, harmonic_fill, inpaint, paint_features, random_patch_mask, telea_fill,
                     sketch_to_image, super_resolve, translate, upsample)
 
 __version__ = "0.1.0"
 __all__ = [
-    "load_model", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
+    "load_model", "wrap", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
     "pgd", "PGDResult", "L2Ball", "LinfBall", "Unconstrained", "Masked", "BlockMeanConsistent", "ball",
     "Objective", "Outputs", "class_score", "activation", "feature_match", "masked_distance",
     "boost", "estimate_debias", "assign_labels", "comparable_linf_eps", "interpolate",

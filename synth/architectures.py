@@ -169,6 +169,35 @@ class TorchvisionBackbone(nn.Module):
         return self.fc(self.forward_features(x))
 
 
+class GenericBackbone(nn.Module):
+    """Any classifier in the ``forward_features`` / ``fc`` interface: its final ``nn.Linear`` (the last one
+    registered, the classification head of torchvision, timm and most hand-written networks) becomes ``fc``, and
+    the network with that layer replaced by ``nn.Identity`` gives R(x), the head's input.
+
+    ``straight_through`` (feature painting's straight-through ReLU) is not available on arbitrary networks: R(x) is
+    computed as the network computes it.
+
+    Raises:
+        ValueError: the network has no ``nn.Linear``, or its output is not that layer's (checked by
+        :func:`synth.wrap` on a test input).
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        linears = [(name, m) for name, m in net.named_modules() if isinstance(m, nn.Linear)]
+        if not linears:
+            raise ValueError("found no nn.Linear classification head in the network; wrap a module whose last layer "
+                             "is an nn.Linear, or pass a model with forward_features and fc")
+        self.head_name, self.fc = linears[-1]
+        parent_name, _, attr = self.head_name.rpartition(".")
+        parent = net.get_submodule(parent_name) if parent_name else net
+        setattr(parent, attr, nn.Identity())
+        self.net = net
+
+    def forward_features(self, x, straight_through: bool = False):
+        return self.net(x)
+
+
 def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
     """Build an architecture by name.
 

@@ -139,7 +139,7 @@ def sample_generator(seed: int, index: int) -> torch.Generator:
 
 def probabilities(model, probs: torch.Tensor) -> list[dict]:
     """Each row's top classes as {class name: probability} (all classes for up to 10)."""
-    k = min(len(model.classes), max(TOP, 10 if len(model.classes) <= 10 else TOP))
+    k = len(model.classes) if len(model.classes) <= 10 else TOP
     top = probs.float().topk(k, dim=1)
     return [{model.classes[j]: p for p, j in zip(ps.tolist(), js.tolist())} for ps, js in zip(top.values, top.indices)]
 
@@ -450,7 +450,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--a", required=True, help="image set A (folder, glob, .npz, dataset:NAME/SPLIT)")
     f.add_argument("--b", required=True, help="image set B")
     f.add_argument("--features", default="cifar10-evaluator", help="feature extractor (penultimate layer)")
-    f.add_argument("--n", type=int, default=None, help="use the first N images of each set")
+    f.add_argument("-n", "--n", type=int, default=None, help="use the first N images of each set")
     f.add_argument("--batch-size", type=int, default=250)
     f.add_argument("--device", default=None)
     f.add_argument("--threads", type=int, default=None)

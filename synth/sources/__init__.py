@@ -3,7 +3,8 @@
 ``load_model`` reads two tables. :data:`SOURCES` maps a prefix to a catalogue: ``madry/<key>`` (the
 Madry lab's published robust checkpoints, :mod:`.madry`), ``torchvision/<arch>`` (standard ImageNet
 models, :mod:`.torchvision_models`). :data:`SCHEMES` maps a scheme to an open-ended source:
-``hf:OWNER/REPO[@REVISION]`` (a Hugging Face Hub repository written by ``synth.hub``, :mod:`.hub`).
+``hf:OWNER/REPO[@REVISION]`` (a Hugging Face Hub repository written by ``synth.hub``, :mod:`.hub`),
+``timm:NAME[@WEIGHTS]`` (timm's classifiers, :mod:`.timm_models`). Any other classifier: :func:`.wrapped.wrap`.
 A bare name is a bundled model (:mod:`.bundled`), and a path is a card, a safetensors file, a folder
 laid out as a Hub repository or a ``robustness``-library checkpoint (:mod:`.robustness_lib`). Every
 checkpoint goes through the one safe loader (:mod:`.safe`); a download that cannot happen raises
@@ -16,17 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model import RobustClassifier
-from . import bundled, hub, madry, torchvision_models
+from . import bundled, hub, madry, timm_models, torchvision_models
 from .bundled import ASSETS, bundled_names, load_bundled, load_card_dir, save_bundled
 from .safe import ModelUnavailableError, UnsafeCheckpointError, safe_load
+from .wrapped import wrap
 
 # prefix -> (module, its catalogue of keys); the module loads "<prefix>/<key>"
 SOURCES = {"madry": (madry, madry.MADRY_MODELS), "torchvision": (torchvision_models, torchvision_models.TORCHVISION_MODELS)}
 # scheme -> module; the module loads "<scheme>:<anything>" (no catalogue: any Hub repository)
-SCHEMES = {"hf": hub}
+SCHEMES = {"hf": hub, "timm": timm_models}
 
 __all__ = ["ASSETS", "ModelUnavailableError", "SCHEMES", "SOURCES", "UnsafeCheckpointError", "bundled_names", "is_local",
-           "load_bundled", "load_card_dir", "load_model", "published_names", "safe_load", "save_bundled", "source"]
+           "load_bundled", "load_card_dir", "load_model", "wrap", "published_names", "safe_load", "save_bundled", "source"]
 
 
 def published_names() -> list[str]:
@@ -68,7 +70,7 @@ def load_model(name_or_path: str, device=None) -> RobustClassifier:
 
     Args:
         name_or_path: a bundled name (``cifar10-l2``), ``madry/<name>``, ``torchvision/<name>``,
-            ``hf:OWNER/REPO[@REVISION]``, or a path to a ``.json`` card / ``.safetensors`` file / a folder
+            ``hf:OWNER/REPO[@REVISION]``, ``timm:NAME[@WEIGHTS]``, or a path to a ``.json`` card / ``.safetensors`` file / a folder
             with ``config.json`` and ``model.safetensors`` / a ``robustness`` checkpoint.
         device: torch device; default CPU.
 
