@@ -77,3 +77,34 @@ def test_timm_model_from_a_local_file(tmp_path):
         load_model("timm:no-such-net@" + str(path))
     with pytest.raises(ValueError, match="no weights file"):
         load_model("timm:resnet10t@/no/such/file.safetensors")
+
+
+def test_robustbench_checkpoint_where_its_loader_looks(tmp_path, monkeypatch):
+    """A checkpoint of RobustBench's Rade2021Helper_R18_ddpm architecture (random weights) at the path robustbench's
+    own loader reads, loaded through load_model("robustbench:..."): same logits, the leaderboard's threat model,
+    and generation and feature painting work on it."""
+    from synth.sources import robustbench_models as rb
+    try:
+        entries = rb.zoo("cifar10", "L2")
+    except ModuleNotFoundError as err:
+        pytest.skip(str(err))
+    monkeypatch.setenv("SYNTH_MODEL_DIR", str(tmp_path))
+    name = "robustbench:cifar10/L2/Rade2021Helper_R18_ddpm"
+    assert not rb.is_local(name)
+    torch.manual_seed(0)
+    net = entries["Rade2021Helper_R18_ddpm"]["model"]().eval()
+    path = rb.weights_path(name)
+    path.parent.mkdir(parents=True)
+    torch.save({"state_dict": net.state_dict()}, path)
+    model = load_model(name)
+    x0 = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.allclose(model(x0), net(x0), atol=1e-5)
+    assert model.robust.norm == "l2" and model.robust.eps == 0.5 and model.dataset == "cifar10"
+    assert model.classes[3] == "cat" and model.card["head"] == "logits" and rb.is_local(name)
+    moves(model, x0)
+    with pytest.raises(ValueError, match="no cifar10/L2 model 'Nobody2099'"):
+        load_model("robustbench:cifar10/L2/Nobody2099")
+    monkeypatch.setenv("SYNTH_OFFLINE", "1")
+    with pytest.raises(synth.ModelUnavailableError, match="Wang2023Better_WRN-70-16.pt"):
+        load_model("robustbench:cifar10/L2/Wang2023Better_WRN-70-16")

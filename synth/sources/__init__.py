@@ -4,7 +4,8 @@
 Madry lab's published robust checkpoints, :mod:`.madry`), ``torchvision/<arch>`` (standard ImageNet
 models, :mod:`.torchvision_models`). :data:`SCHEMES` maps a scheme to an open-ended source:
 ``hf:OWNER/REPO[@REVISION]`` (a Hugging Face Hub repository written by ``synth.hub``, :mod:`.hub`),
-``timm:NAME[@WEIGHTS]`` (timm's classifiers, :mod:`.timm_models`). Any other classifier: :func:`.wrapped.wrap`.
+``timm:NAME[@WEIGHTS]`` (timm's classifiers, :mod:`.timm_models`), ``robustbench:<dataset>/<threat>/<name>``
+(RobustBench's zoo, :mod:`.robustbench_models`). Any other classifier: :func:`.wrapped.wrap`.
 A bare name is a bundled model (:mod:`.bundled`), and a path is a card, a safetensors file, a folder
 laid out as a Hub repository or a ``robustness``-library checkpoint (:mod:`.robustness_lib`). Every
 checkpoint goes through the one safe loader (:mod:`.safe`); a download that cannot happen raises
@@ -17,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..model import RobustClassifier
-from . import bundled, hub, madry, timm_models, torchvision_models
+from . import bundled, hub, madry, robustbench_models, timm_models, torchvision_models
 from .bundled import ASSETS, bundled_names, load_bundled, load_card_dir, save_bundled
 from .safe import ModelUnavailableError, UnsafeCheckpointError, safe_load
 from .wrapped import wrap
@@ -25,7 +26,7 @@ from .wrapped import wrap
 # prefix -> (module, its catalogue of keys); the module loads "<prefix>/<key>"
 SOURCES = {"madry": (madry, madry.MADRY_MODELS), "torchvision": (torchvision_models, torchvision_models.TORCHVISION_MODELS)}
 # scheme -> module; the module loads "<scheme>:<anything>" (no catalogue: any Hub repository)
-SCHEMES = {"hf": hub, "timm": timm_models}
+SCHEMES = {"hf": hub, "timm": timm_models, "robustbench": robustbench_models}
 
 __all__ = ["ASSETS", "ModelUnavailableError", "SCHEMES", "SOURCES", "UnsafeCheckpointError", "bundled_names", "is_local",
            "load_bundled", "load_card_dir", "load_model", "wrap", "published_names", "safe_load", "save_bundled", "source"]
