@@ -317,9 +317,7 @@ def job_interpolate(args, model):
 
 
 def job_evaluate(args, model):
-    from .constraints import L2Ball, LinfBall
-    from .objectives import class_score
-    from .pgd import pgd
+    from .evaluation import correct_under_attack
     inputs = open_images(args.images, model.input_size)
     if inputs.labels is None or tuple(inputs.classes or ()) != tuple(model.classes):
         raise UsageError(f"evaluate needs a labelled set of {model.name}'s classes (dataset:{model.dataset}/test)")
@@ -334,9 +332,8 @@ def job_evaluate(args, model):
             clean = model(x).argmax(1) == y
         rows = [{"index": i, "label": int(y[k]), "clean_correct": bool(clean[k])} for k, i in enumerate(indices)]
         if eps > 0:
-            ball = L2Ball(eps) if norm == "l2" else LinfBall(eps)
-            adv = pgd(model, x, -class_score(y), ball, steps=args.steps, step_size=step, bf16=args.bf16)
-            robust = adv.logits.argmax(1) == y
+            robust = correct_under_attack(model, x, y, norm=norm, eps=eps, attack=args.attack, steps=args.steps,
+                                          version=args.version, attacks=args.attacks, seed=args.seed, bf16=args.bf16)
             for k, row in enumerate(rows):
                 row["robust_correct"] = bool(robust[k])
         return None, rows
@@ -344,7 +341,11 @@ def job_evaluate(args, model):
     def summary(rows: list[dict]) -> dict:
         out = {"model": model.name, "images": args.images, "n": len(rows),
                "clean_acc": round(100 * sum(r["clean_correct"] for r in rows) / len(rows), 2),
-               "attack": {"norm": norm, "eps": eps, "steps": args.steps, "step_size": step, "random_start": False}}
+               "attack": ({"name": "PGD", "norm": norm, "eps": eps, "steps": args.steps, "step_size": step,
+                           "random_start": False} if args.attack == "pgd" else
+                          {"name": "AutoAttack", "norm": norm, "eps": eps, "version": args.version,
+                           **({"attacks": args.attacks} if args.version == "custom" else {}),
+                           "implementation": "pyautoattack (Croce & Hein)"})}
         if eps > 0:
             out["robust_acc"] = round(100 * sum(r["robust_correct"] for r in rows) / len(rows), 2)
         return out
@@ -445,7 +446,11 @@ def parser() -> argparse.ArgumentParser:
     common(e)
     e.add_argument("--eps", type=float, default=None, help="attack radius (default: the model's training eps)")
     e.add_argument("--norm", choices=["l2", "linf"], default=None)
-    e.add_argument("--steps", type=int, default=20)
+    e.add_argument("--steps", type=int, default=20, help="PGD steps")
+    e.add_argument("--attack", choices=["pgd", "autoattack"], default="pgd")
+    e.add_argument("--version", choices=["standard", "rand", "plus", "custom"], default="standard",
+                   help="AutoAttack's version (standard: RobustBench's protocol)")
+    e.add_argument("--attacks", nargs="+", default=None, help="with --version custom, e.g. apgd-ce apgd-t")
     f = sub.add_parser("fd", help="Frechet distance between two image sets in a classifier's features")
     f.add_argument("--a", required=True, help="image set A (folder, glob, .npz, dataset:NAME/SPLIT)")
     f.add_argument("--b", required=True, help="image set B")
@@ -472,6 +477,8 @@ def check(args) -> None:
         raise UsageError("boost of generator samples needs --n")
     if args.command not in ("generate", "boost", "fd") and not args.images:
         raise UsageError(f"{args.command} needs --images (a folder, a glob, an .npz or dataset:NAME/SPLIT)")
+    if args.command == "evaluate" and (args.attacks is not None) != (args.version == "custom"):
+        raise UsageError("AutoAttack's --attacks go with --version custom (and --version custom needs --attacks)")
     if args.command == "interpolate" and args.frames < 2:
         raise UsageError("--frames must be at least 2")
     if args.command != "fd":

@@ -107,6 +107,7 @@ def test_a_killed_job_restarted_gives_the_same_files(tmp_path, model):
     (["translate", "--images", "/no/such/folder", "--target", "cat"], "no images at '/no/such/folder'"),
     (["translate", "--images", "dataset:mnist/test", "--target", "cat"], "unknown data set"),
     (["sketch", "--images", "/no/such/*.png"], "no images at"),
+    (["evaluate", "--images", "dataset:cifar10/test", "--attack", "autoattack", "--attacks", "fab"], "--version custom"),
     (["generate", "-n", "4", "--model", "no-such-model"], "unknown model 'no-such-model'"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv, message, model):
@@ -156,6 +157,16 @@ def test_evaluate_and_fd(samples, tmp_path, model, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n"] == 40 and summary["attack"]["eps"] == 0.5
     assert 50 <= summary["clean_acc"] <= 100 and summary["robust_acc"] <= summary["clean_acc"]
+    # AutoAttack (APGD-CE here, for time) on the same images: the robust model keeps more than its standard twin
+    accs = {}
+    for name in (MODEL, "cifar10-standard"):
+        out = tmp_path / f"aa-{name}"
+        assert main(["evaluate", "--model", name, "--images", "dataset:cifar10/test", "-n", "24", "--attack", "autoattack",
+                     "--version", "custom", "--attacks", "apgd-ce", "--eps", "0.5", "--out", str(out)]) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["attack"]["name"] == "AutoAttack" and summary["robust_acc"] <= summary["clean_acc"]
+        accs[name] = summary["robust_acc"]
+    assert accs[MODEL] > accs["cifar10-standard"] + 20 and accs["cifar10-standard"] < 25, accs
     capsys.readouterr()
     assert main(["fd", "--a", str(samples), "--b", "dataset:cifar10/test", "--n", "10", "--features", "cifar10-evaluator",
                  "--out", str(tmp_path / "fd.json")]) == 0

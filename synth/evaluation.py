@@ -1,0 +1,50 @@
+"""Robust accuracy as the field measures it: PGD (this project's ``synth.pgd``) and AutoAttack (Croce & Hein 2020,
+the RobustBench protocol) through its maintained implementation (PyPI ``pyautoattack``, the authors' code)."""
+from __future__ import annotations
+
+import torch
+
+from .constraints import L2Ball, LinfBall
+from .objectives import class_score
+from .pgd import pgd
+from .presets import step_for
+
+AUTOATTACK_NORMS = {"l2": "L2", "linf": "Linf"}
+
+
+def correct_under_attack(model, x: torch.Tensor, y: torch.Tensor, *, norm: str, eps: float, attack: str = "pgd",
+                         steps: int = 20, version: str = "standard", attacks: list[str] | None = None, seed: int = 0,
+                         bf16: bool = False) -> torch.Tensor:
+    """Which images stay correctly classified under the attack.
+
+    Args:
+        model: a ``RobustClassifier`` ([0, 1] images in, logits out).
+        x: (N, 3, H, W) images in [0, 1]; y: (N,) labels.
+        norm, eps: threat model and radius on [0, 1] images.
+        attack: ``"pgd"`` (untargeted, ``steps`` steps of ``2.5 eps / steps``, no random start) or ``"autoattack"``.
+        version, attacks: AutoAttack's ``version`` (``standard``: APGD-CE, APGD-T, FAB-T, Square, RobustBench's
+            protocol) or ``custom`` with the list ``attacks`` (e.g. ``["apgd-ce"]``).
+
+    Returns:
+        (N,) bool.
+    """
+    model.eval()
+    if eps <= 0:
+        with torch.no_grad():
+            return model(x).argmax(1) == y
+    if attack == "pgd":
+        ball = L2Ball(eps) if norm == "l2" else LinfBall(eps)
+        adv = pgd(model, x, -class_score(y), ball, steps=steps, step_size=step_for(eps, steps), bf16=bf16)
+        return adv.logits.argmax(1) == y
+    if attack != "autoattack":
+        raise ValueError(f"attack must be 'pgd' or 'autoattack', not {attack!r}")
+    try:
+        from pyautoattack import AutoAttack
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError("AutoAttack is not installed: pip install pyautoattack") from None
+    adversary = AutoAttack(model, norm=AUTOATTACK_NORMS[norm], eps=eps, version=version, seed=seed, device=x.device,
+                           attacks=attacks if version == "custom" else None)
+    adversary.verbose = False
+    x_adv, _ = adversary.run_standard_evaluation(x, y, batch_size=len(x))
+    with torch.no_grad():
+        return model(x_adv.to(x.device)).argmax(1) == y
