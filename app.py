@@ -13,7 +13,7 @@ from synth.app import gpu
 from synth.app import (tab_boost, tab_generate, tab_inpaint, tab_interpolate, tab_paint, tab_sketch, tab_super_resolve,
                        tab_translate)
 from synth.app.store import ModelStore
-from synth.app.widgets import DISPLAY_CSS
+from synth.app.widgets import DISPLAY_CSS, add_model_box
 from synth.app.examples import example_images
 
 INTRO = """# synth: image synthesis with a single robust classifier
@@ -41,6 +41,8 @@ def build_demo(store: ModelStore | None = None) -> gr.Blocks:
         for title, tab in TABS:
             with gr.Tab(title):
                 tab.build(store, examples)
+        with gr.Accordion("Bring your own model", open=False):
+            add_model_box(store)
     return demo
 
 

@@ -34,6 +34,7 @@ class ModelStore:
     def __init__(self, names=None, loader=load_model, default: str | None = None, published: bool = True,
                  device: str | None = None):
         self._models, self._lock, self._loader = {}, threading.Lock(), loader
+        self.selectors = []  # every tab's model dropdown (widgets.model_dropdown), updated when a model is added
         self.device = device or gpu.device()
         self.names = list(demo_names() if names is None else names)
         self.published = published
@@ -57,6 +58,27 @@ class ModelStore:
                     raise ModelUnavailable(self.unavailable_message(name)) from None
             return self._models[name]
 
+    # ids a visitor may add (never a path on the server): the Hub, timm, RobustBench and the published catalogues
+    ADDABLE = ("hf:", "timm:", "robustbench:", "madry/", "torchvision/")
+
+    def add(self, model_id: str) -> str:
+        """Load ``model_id`` and offer it in the model selectors; returns its name.
+
+        Raises:
+            ModelUnavailable: its weights cannot be fetched here (one sentence).
+            ValueError: not an addable id, an unknown model, or a timm id with a server path.
+        """
+        model_id = (model_id or "").strip()
+        if not model_id.startswith(self.ADDABLE):
+            raise ValueError(f"Enter a model id starting with {', '.join(self.ADDABLE)} "
+                             "(e.g. robustbench:cifar10/L2/Rade2021Helper_R18_ddpm).")
+        if model_id.startswith("timm:") and "@" in model_id:
+            raise ValueError("timm models are added by name (their pretrained weights), not with a file on the server.")
+        self.get(model_id)
+        if model_id not in self.names:
+            self.names.append(model_id)
+        return model_id
+
     def preload(self) -> list[str]:
         """Load every offered model now (ZeroGPU moves models to CUDA only at start-up); returns those loaded."""
         loaded = []
@@ -75,8 +97,8 @@ class ModelStore:
             filename, where = source(name)
             return (f"{name} needs its weights file {filename}, which this server cannot download: download it from "
                     f"{where} into synth's model folder (SYNTH_MODEL_DIR, see the README), or choose a bundled model.")
-        if name.startswith("hf:"):
-            return f"{name} cannot be downloaded from the Hugging Face Hub by this server; choose a bundled model."
+        if name.startswith(("hf:", "timm:", "robustbench:")):
+            return f"{name} cannot be downloaded by this server; choose a bundled model."
         return f"{name} cannot be loaded on this server; choose a bundled model."
 
     def twin(self, name: str) -> str | None:

@@ -60,8 +60,35 @@ def control_updates(controls: dict, cfg: presets.PGDConfig) -> dict:
 
 
 def model_dropdown(store: ModelStore):
-    return gr.Dropdown(store.choices(), value=store.default, label="model",
-                       info="bundled models run offline; the others need their weights file")
+    dropdown = gr.Dropdown(store.choices(), value=store.default, label="model",
+                           info="bundled models run offline; the others need their weights file")
+    store.selectors.append(dropdown)
+    return dropdown
+
+
+def add_model_box(store: ModelStore):
+    """A model-id box above the tabs: a Hub, timm or RobustBench id (or a published name) is loaded and added to
+    every tab's model selector; one sentence says why when it cannot be."""
+    with gr.Row():
+        box = gr.Textbox(label="add a model", scale=4, placeholder="hf:OWNER/REPO, timm:NAME, "
+                         "robustbench:cifar10/L2/Rade2021Helper_R18_ddpm, madry/...")
+        button = gr.Button("Add model", scale=1)
+    status = gr.Markdown()
+
+    def add(model_id):
+        try:
+            name = store.add(model_id)
+        except ValueError as err:  # ModelUnavailable included: one sentence
+            gr.Warning(str(err), duration=12)
+            return [gr.update() for _ in store.selectors] + [""]
+        m = store.get(name)
+        return ([gr.update(choices=store.choices()) for _ in store.selectors]
+                + [f"Added `{name}`: {len(m.classes)} classes, {m.input_size[0]} px"
+                   f"{', ' + str(m.robust) if m.robust else ', standard'}. Choose it in any tab."])
+
+    for trigger in (button.click, box.submit):
+        trigger(add, box, [*store.selectors, status], api_visibility="private", show_progress="minimal")
+    return box, button, status
 
 
 def class_dropdown(store: ModelStore, with_predict: bool = False, label: str = "class", value=None):
