@@ -161,9 +161,10 @@ def resolve_config(task: str, model, args, variant=None):
     """The task's preset (``--preset`` or the model's default) with ``--set`` overrides; its name is kept in
     ``args.preset_name`` for the manifest."""
     from .tasks._common import config
-    args.preset_name = args.preset or presets.default_for(task, model, variant)
+    args.preset_name = args.preset or (presets.default_for(task, model, variant) if presets.has_presets(model)
+                                       else f"derived from synth.{task}.cifar10")
     try:
-        return config(task, model, args.preset_name, args.overrides, variant=variant)
+        return config(task, model, args.preset, args.overrides, variant=variant)
     except KeyError as err:
         raise UsageError(f"unknown preset {args.preset!r}: {err.args[0] if err.args else err}") from None
     except (TypeError, ValueError) as err:

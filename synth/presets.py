@@ -10,6 +10,7 @@ the notebooks take their defaults from here; no hyperparameter literal lives els
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 
@@ -244,6 +245,33 @@ def _get(name: str) -> PGDConfig:
     if name not in PRESETS:
         raise KeyError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
     return PRESETS[name]
+
+
+def has_presets(model) -> bool:
+    """Whether synth has presets for the model's training data set (else :func:`for_model` derives them)."""
+    return model.dataset in _DEFAULT_SOURCE
+
+
+def derive(task: str, model, variant: str | None = None) -> PGDConfig:
+    """The preset of ``task`` for a model synth has no presets for, derived from its card: the 32-px CIFAR-10 preset
+    with eps and step size scaled by sqrt(H * W) / 32, the papers' scaling of the radius with the pixel count
+    (Santurkar et al. use eps 40 at 224 px where CIFAR-10 takes ~ 6 at 32 px). The derivation is in ``source``."""
+    name = f"synth.{task}.cifar10"
+    name = f"{name}_{variant}" if variant and f"{name}_{variant}" in PRESETS else name
+    base = _get(name)
+    h, w = model.input_size
+    scale = math.sqrt(h * w) / 32
+    robust = getattr(model, "robust", None)
+    return dataclasses.replace(
+        base, eps=round(base.eps * scale, 4), step_size=round(base.step_size * scale, 4),
+        source=f"derived for {getattr(model, 'name', 'this model')} ({h}x{w} px, "
+               f"{'trained ' + str(robust) if robust else 'standard'}): {name} (eps {base.eps:g}, step {base.step_size:g} "
+               f"at 32x32) with eps and step size x {scale:.3g} = sqrt({h}*{w})/32, the papers' sqrt(pixel count) scaling")
+
+
+def for_model(task: str, model, variant: str | None = None) -> PGDConfig:
+    """The default setting of ``task`` on ``model``: its data set's preset, or one derived from its card (:func:`derive`)."""
+    return _get(default_for(task, model, variant)) if has_presets(model) else derive(task, model, variant)
 
 
 def default_for(task: str, model, variant: str | None = None) -> str:

@@ -71,3 +71,21 @@ def test_default_for_seed_kind_variants():
     assert presets.default_for("generate", M, "uniform") == "synth.generate.imagenette"
     for kind in ("univariate", "uniform", "mixture"):
         assert presets.PRESETS[f"synth.generate.cifar10_{kind}"].seed_kind == kind
+
+
+def test_a_model_without_presets_gets_them_derived_from_its_card():
+    from synth import presets
+    from synth.model import Robustness
+
+    from .conftest import make_tiny
+    model = make_tiny()  # data set "tiny", 16x16: no presets of its own
+    model.robust = Robustness("l2", 1.0)
+    assert not presets.has_presets(model)
+    cfg = presets.for_model("generate", model)
+    base = presets.PRESETS["synth.generate.cifar10"]
+    assert cfg.eps == round(base.eps * 0.5, 4) and cfg.steps == base.steps  # sqrt(16*16)/32 = 0.5
+    assert "derived for tiny (16x16 px, trained L2 eps 1)" in cfg.source and "sqrt(16*16)/32" in cfg.source
+    model.input_size = (224, 224)
+    assert presets.for_model("translate", model).eps == round(presets.PRESETS["synth.translate.cifar10"].eps * 7, 4)
+    cifar = make_tiny(dataset="cifar10")
+    assert presets.for_model("generate", cifar) is presets.PRESETS["synth.generate.cifar10"]

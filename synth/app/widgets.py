@@ -41,7 +41,7 @@ CONTROLS = {
 
 def preset_values(task: str, model, variant: str | None = None) -> presets.PGDConfig:
     """The task's default preset for ``model`` (and ``variant``, e.g. Generate's seed kind)."""
-    return presets.resolve(presets.default_for(task, model, variant))
+    return presets.for_model(task, model, variant)
 
 
 def pgd_controls(cfg: presets.PGDConfig, fields=("eps", "steps", "step_size")) -> dict:

@@ -17,7 +17,7 @@ def images(model, image, fit: str = "crop") -> torch.Tensor:
 
 def config(task: str, model, preset, overrides: dict, variant: str | None = None) -> presets.PGDConfig:
     """The preset (default: the model's data set's, for ``variant`` where it has one) with overrides applied."""
-    return presets.resolve(preset or presets.default_for(task, model, variant), **overrides)
+    return presets.resolve(preset or presets.for_model(task, model, variant), **overrides)
 
 
 @torch.no_grad()
