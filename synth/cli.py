@@ -27,7 +27,6 @@ from . import jobs, presets
 from .data import DataMissingError
 from .imageio import ImageError, to_tensor
 
-TASKS = ("generate", "inpaint", "translate", "super-resolve", "sketch", "paint", "boost", "interpolate")
 TOP = 5  # probabilities written per sample (all of them for up to 10 classes)
 
 
