@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import torch
 
-from .constraints import L2Ball, LinfBall
+from .constraints import ball
 from .objectives import class_score
-from .pgd import pgd
+from .pgd import PGDResult, pgd
 from .presets import step_for
 
 AUTOATTACK_NORMS = {"l2": "L2", "linf": "Linf"}
+
+
+def pgd_attack(model, x: torch.Tensor, y: torch.Tensor, norm: str, eps: float, steps: int, step_size: float,
+               bf16: bool = False) -> PGDResult:
+    """Untargeted PGD (no random start): maximise the cross-entropy of the true labels ``y`` inside the ball around
+    ``x`` ((N, 3, H, W) in [0, 1]); the attack of adversarial training and of the PGD evaluations."""
+    return pgd(model, x, -class_score(y), ball(norm, eps), steps=steps, step_size=step_size, bf16=bf16)
 
 
 def correct_under_attack(model, x: torch.Tensor, y: torch.Tensor, *, norm: str, eps: float, attack: str = "pgd",
@@ -33,9 +40,7 @@ def correct_under_attack(model, x: torch.Tensor, y: torch.Tensor, *, norm: str, 
         with torch.no_grad():
             return model(x).argmax(1) == y
     if attack == "pgd":
-        ball = L2Ball(eps) if norm == "l2" else LinfBall(eps)
-        adv = pgd(model, x, -class_score(y), ball, steps=steps, step_size=step_for(eps, steps), bf16=bf16)
-        return adv.logits.argmax(1) == y
+        return pgd_attack(model, x, y, norm, eps, steps, step_for(eps, steps), bf16).logits.argmax(1) == y
     if attack != "autoattack":
         raise ValueError(f"attack must be 'pgd' or 'autoattack', not {attack!r}")
     try:

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .imageio import to_pil
+
 MANIFEST = "manifest.jsonl"
 DIGITS = 6  # significant digits of floats in the manifest (bitwise float noise never reaches the file)
 
@@ -125,10 +127,9 @@ class Output:
         manifest lines (appended and flushed: a line means the sample is done)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         if images is not None:
-            arrays = images.detach().float().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-            for rec, arr in zip(records, arrays):
+            for rec, image in zip(records, to_pil(images)):
                 tmp = self.png(rec["index"]).with_suffix(".tmp.png")
-                Image.fromarray(arr).save(tmp)
+                image.save(tmp)
                 tmp.replace(self.png(rec["index"]))
         with open(self.folder / f"manifest.rank{self.ctx.rank}.jsonl", "a") as f:
             for rec in records:

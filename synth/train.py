@@ -34,10 +34,9 @@ from tqdm import tqdm
 
 from . import data, ddp, jobs
 from .architectures import build
-from .constraints import ball
+from .evaluation import pgd_attack
 from .model import RobustClassifier, Robustness
-from .objectives import class_score
-from .pgd import autocast, bf16_is_native, pgd
+from .pgd import autocast, bf16_is_native
 from .presets import step_for
 from .sources import load_model, save_bundled
 
@@ -237,11 +236,6 @@ def center(x: torch.Tensor, size: int) -> torch.Tensor:
     return x[..., o:o + size, o:o + size]
 
 
-def attack(model, x, y, norm, eps, steps, step_size, bf16=False):
-    """Untargeted PGD: maximise the cross-entropy of the true label inside the ball."""
-    return pgd(model, x, -class_score(y), ball(norm, eps), steps=steps, step_size=step_size, bf16=bf16).x
-
-
 def evaluate(model, images, labels, size, norm, eps, steps, batch_size=250, bf16=False, desc="eval"):
     """Clean and PGD robust accuracy (%) on uint8 images (N,3,S,S), centre-cropped."""
     clean = robust = 0
@@ -251,7 +245,7 @@ def evaluate(model, images, labels, size, norm, eps, steps, batch_size=250, bf16
         with torch.no_grad():
             clean += (model(x).argmax(1) == y).sum().item()
         if eps > 0:
-            x_adv = attack(model, x, y, norm, eps, steps, step_for(eps, steps), bf16)
+            x_adv = pgd_attack(model, x, y, norm, eps, steps, step_for(eps, steps), bf16).x
             with torch.no_grad():
                 robust += (model(x_adv).argmax(1) == y).sum().item()
     n = len(labels)
@@ -411,7 +405,7 @@ def train_epoch(run: Run, epoch: int, ck: dict | None = None) -> dict:
         x, y = ddp.share(x, rank, world), ddp.share(y, rank, world)
         x = x.contiguous(memory_format=torch.channels_last if args.channels_last else torch.contiguous_format)
         if args.eps > 0:
-            x = attack(run.model, x, y, args.norm, args.eps, args.attack_steps, run.step_size, args.bf16)
+            x = pgd_attack(run.model, x, y, args.norm, args.eps, args.attack_steps, run.step_size, args.bf16).x
             run.model.train()
         for group in run.opt.param_groups:
             group["lr"] = lr_at((epoch * steps + b) / total, args.lr)

@@ -67,7 +67,7 @@ def model_dropdown(store: ModelStore):
 
 
 def add_model_box(store: ModelStore):
-    """A model-id box above the tabs: a Hub, timm or RobustBench id (or a published name) is loaded and added to
+    """A model-id box (below the tabs): a Hub, timm or RobustBench id (or a published name) is loaded and added to
     every tab's model selector; one sentence says why when it cannot be."""
     with gr.Row():
         box = gr.Textbox(label="add a model", scale=4, placeholder="hf:OWNER/REPO, timm:NAME, "
