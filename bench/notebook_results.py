@@ -1,12 +1,14 @@
-"""Run the notebooks in full mode and put their tables into docs/reproducing.md.
+"""Run the notebooks in full mode, in place, and put their tables into docs/reproducing.md.
 
-    python -m bench.notebook_results                 # all notebooks, full mode (hours on a CPU)
+    python -m bench.notebook_results                 # all notebooks, full mode (about 25 min with native bf16)
     python -m bench.notebook_results 05 08           # only these (by number prefix)
-    python -m bench.notebook_results --collect-only  # just re-read results/ into docs/reproducing.md
+    python -m bench.notebook_results --collect-only  # just re-read the executed notebooks into docs/reproducing.md
 
-Each notebook writes its figures and ``table_*.md`` files to ``results/<notebook>/`` (ignored by
-git: the figures show data-set images) and the executed copy to ``results/<notebook>.ipynb``,
-whose papermill metadata gives the run time reported here.
+The notebooks are committed executed in full mode (their default, ``quick = False``), figures and
+tables inline, so a reader sees the reproduction on GitHub without running anything; this script
+refreshes them. Each notebook also writes its figures and ``table_*.md`` files to
+``results/<notebook>/`` (ignored by git); the papermill metadata of the executed notebook gives the
+run time reported here. CI runs every notebook in quick mode on a copy (tests/test_notebooks.py).
 """
 from __future__ import annotations
 
@@ -21,20 +23,19 @@ RESULTS = ROOT / "results"
 
 
 def run(path: Path) -> None:
+    """Execute ``path`` in full mode and write it back with its outputs (no parameters injected: full is the default)."""
     import papermill
-    papermill.execute_notebook(str(path), str(RESULTS / path.name), parameters={"quick": False},
-                               cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True)
+    papermill.execute_notebook(str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True)
 
 
 def collect() -> tuple[dict, str]:
     data, parts = {}, []
     for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
-        executed = RESULTS / path.name
         tables = sorted((RESULTS / path.stem).glob("table_*.md"))
-        if not executed.exists() and not tables:
+        meta = json.loads(path.read_text())["metadata"].get("papermill", {})
+        if not meta and not tables:
             parts.append(f"**{path.stem}**: not run in full mode yet.")
             continue
-        meta = json.loads(executed.read_text())["metadata"].get("papermill", {}) if executed.exists() else {}
         minutes = (meta.get("duration") or 0) / 60  # None while papermill is still running it
         failed = meta.get("exception")
         entry = {"minutes": round(minutes, 1), "failed": bool(failed), "tables": {}}

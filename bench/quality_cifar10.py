@@ -1,5 +1,5 @@
 """Reconstruction quality on CIFAR-10 against the classical baselines (generation and the
-robust-vs-standard comparison of every task are in ``bench/effect_cifar10.py``).
+robust-vs-standard comparison of every task are in ``bench/effect.py``).
 
 - Super-resolution x4 (8 -> 32 px) on 1,000 test images: PSNR/SSIM vs bicubic and nearest.
 - Inpainting a random 10x10 patch on 1,000 test images: PSNR on the patch and the standard
@@ -39,8 +39,8 @@ def super_resolution(robust, test, n, batch, factor=4, settings=tuple(SR_SETTING
         options = SR_SETTINGS[label]
         rows = []
         for i in tqdm(range(0, n, batch), desc=label, leave=False, mininterval=10):
-            e = synth.super_resolve(robust, low[i:i + batch], factor=factor, ground_truth=x[i:i + batch], **options).extras
-            rows.append(torch.stack([e["psnr"], e["ssim"], e["psnr_init"], e["ssim_init"]], 1).cpu())
+            r = synth.super_resolve(robust, low[i:i + batch], factor=factor, ground_truth=x[i:i + batch], **options)
+            rows.append(torch.stack([r.psnr, r.ssim, r.psnr_init, r.ssim_init], 1).cpu())
         mean = torch.cat(rows).mean(0).tolist()
         results[label] = {"options": options, "psnr": mean[0], "ssim": mean[1], "psnr_init": mean[2], "ssim_init": mean[3]}
     nearest, back = results[settings[0]], results[settings[-1]]

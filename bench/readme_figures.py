@@ -1,10 +1,11 @@
-"""Pictures a person checks: for every CIFAR-10 task at its default preset, a grid of start /
+"""Pictures a person checks: for every task at its default preset (CIFAR-10, or ``--dataset imagenette``), a grid of start /
 robust result / standard result on the same fixed inputs (the inputs of
-``bench/effect_cifar10.py``, one per target class), drawn with nearest-neighbour scaling so the
+``bench/effect.py``, one per target class), drawn with nearest-neighbour scaling so the
 pixels are visible; plus class-conditional samples of the bundled robust models. Written to
 docs/figures/ (the README shows the generation and translation grids).
 
     python -m bench.readme_figures [--tasks generate_multivariate translate ...]
+    python -m bench.readme_figures --dataset imagenette     # docs/figures/effect_imagenette_<task>.png
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import torch
 
 import synth
-from bench.effect_cifar10 import TASKS, Context
+from bench.effect import DATASETS, TASKS, Context, report_name
 from synth import viz
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "figures"
@@ -35,21 +36,26 @@ def task_grid(ctx, name, path):
     sub = type(inputs)(inputs.starts[idx], inputs.labels[idx],
                        {k: v[idx] if isinstance(v, torch.Tensor) and len(v) == len(inputs.starts) else v
                         for k, v in inputs.args.items()})
-    rows = [sub.starts] + [task.run(m, sub, task.preset, {}).cpu() for m in (ctx.robust, ctx.standard)]
+    rows = [sub.starts] + [task.run(m, sub, ctx.preset(task), {}).cpu() for m in (ctx.robust, ctx.standard)]
     start_name = {"translate": "source", "sketch_to_image": "sketch", "boost": "VAE sample", "inpaint": "harmonic fill",
                   "super_resolve": "bicubic", "interpolate": "source", "paint_features": "image"}.get(name, "seed")
     titles = [("to " if name in ("translate", "paint_features", "interpolate") else "") + ctx.robust.classes[c]
               for c in sub.labels.tolist()]
-    viz.grid(torch.cat(rows), 3, row_titles=[start_name, "robust", "standard"], col_titles=titles, scale=1.0, path=path)
+    # at least one screen pixel per image pixel (the figure is saved at 120 dpi): 32 px drawn 3.75x, 128 px 1.1x
+    viz.grid(torch.cat(rows), 3, row_titles=[start_name, "robust", "standard"], col_titles=titles,
+             scale=max(1.0, ctx.size / 115), path=path)
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    p.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
+    p.add_argument("--tasks", nargs="+", default=None, choices=list(TASKS), help="default: every task the data set has")
     args = p.parse_args()
-    ctx = Context(None)
-    for name in args.tasks:
-        task_grid(ctx, name, OUT / f"effect_{name}.png")
+    ctx = Context(args.dataset, None)
+    for name in args.tasks or [t for t in TASKS if t not in ctx.setup.skip]:
+        task_grid(ctx, name, OUT / f"{report_name(name, args.dataset)}.png")
+    if args.dataset != "cifar10":
+        return
     res = synth.generate(ctx.robust, torch.arange(10).repeat_interleave(6), generator=torch.Generator().manual_seed(0))
     grid = res.x.view(10, 6, 3, 32, 32).transpose(0, 1).reshape(-1, 3, 32, 32)  # rows = samples, columns = classes
     viz.grid(grid, 6, col_titles=ctx.robust.classes, scale=0.9, path=OUT / "cifar10_samples.png")

@@ -144,7 +144,7 @@ def probabilities(model, probs: torch.Tensor) -> list[dict]:
 
 
 def records(model, indices, res, cfg, args, labels, **columns) -> list[dict]:
-    """One manifest line per sample: index, seed, label, preset and overrides, final score, probabilities, extras."""
+    """One manifest line per sample: index, seed, label, preset and overrides, final score, probabilities, ``columns``."""
     probs = probabilities(model, res.probs)
     rows = []
     for k, i in enumerate(indices):
@@ -196,7 +196,7 @@ def labels_for(model, args, inputs: Images, indices, given: list[int] | None):
 
 
 def image_job(task: str, args, model, run_task, needs_label: bool = False, **columns):
-    """A job over ``--images``: ``run_task(x, y, indices, cfg)`` -> (PGDResult, extra columns)."""
+    """A job over ``--images``: ``run_task(x, y, indices, cfg)`` -> (the task's result, extra manifest columns)."""
     inputs = open_images(args.images, model.input_size)
     given = class_list(model, args.label) if getattr(args, "label", None) else None
     if needs_label and given is None and (inputs.labels is None or tuple(inputs.classes or ()) != tuple(model.classes)):
@@ -208,7 +208,7 @@ def image_job(task: str, args, model, run_task, needs_label: bool = False, **col
         x = inputs.get(indices).to(model.device)
         y = labels_for(model, args, inputs, indices, given)
         res, extra = run_task(x, None if y is None else y.to(model.device), indices, cfg)
-        y = res.extras.get("label", y)
+        y = getattr(res, "label", y)  # the classes the task used (given, predicted or assigned)
         return res.x, records(model, indices, res, cfg, args, None if y is None else y.cpu(), **columns, **extra)
     return Job(n, work)
 
@@ -232,9 +232,7 @@ def job_translate(args, model):
 
     def run(x, y, indices, cfg):
         t = torch.full((len(x),), target[0], device=x.device)
-        res = translate(model, x, t, preset=cfg, bf16=args.bf16)
-        res.extras["label"] = t
-        return res, {}
+        return translate(model, x, t, preset=cfg, bf16=args.bf16), {}
     return image_job("translate", args, model, run)
 
 
@@ -244,8 +242,7 @@ def job_super_resolve(args, model):
     def run(x, y, indices, cfg):
         factor = args.factor or cfg.factor
         res = super_resolve(model, downsample(x, factor), factor=factor, label=y, preset=cfg, ground_truth=x, bf16=args.bf16)
-        extra = {k: res.extras[k].tolist() for k in ("psnr", "ssim") if isinstance(res.extras.get(k), torch.Tensor)}
-        return res, {"factor": factor, **extra}
+        return res, {"factor": factor, "psnr": res.psnr.tolist(), "ssim": res.ssim.tolist()}
     return image_job("super_resolve", args, model, run)
 
 
@@ -254,9 +251,7 @@ def job_sketch(args, model):
 
     def run(x, y, indices, cfg):
         sketch = edge_sketch(x) if args.edges else x
-        res = sketch_to_image(model, sketch, y, preset=cfg, bf16=args.bf16)
-        res.extras["label"] = y
-        return res, {}
+        return sketch_to_image(model, sketch, y, preset=cfg, bf16=args.bf16), {}
     return image_job("sketch_to_image", args, model, run, needs_label=True)
 
 
@@ -276,8 +271,7 @@ def job_boost(args, model):
     from .tasks import boost
     if args.images:
         def run(x, y, indices, cfg):
-            res = boost(model, x, y, preset=cfg, bf16=args.bf16)
-            return res, {}
+            return boost(model, x, y, preset=cfg, bf16=args.bf16), {}
         return image_job("boost", args, model, run)
     from .generators import load_generator
     try:
@@ -311,7 +305,7 @@ def job_interpolate(args, model):
                               fractions=fractions, preset=cfg, bf16=args.bf16)
             strips.append(torch.cat(list(res.x), dim=2))  # frames side by side
             rows.append({"index": i, "seed": None, "preset": args.preset_name, "overrides": args.overrides,
-                         "fractions": fractions, "distance": res.extras["distance"].tolist()})
+                         "fractions": fractions, "distance": res.distance.tolist()})
         return torch.stack(strips), rows
     return Job(n, work)
 

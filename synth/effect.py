@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 
 from . import metrics
 
@@ -165,8 +166,24 @@ def check(starts: Column, robust: Column, standard: Column, shape, criteria: Cri
             "d": (robust.fd, starts.fd, robust.fd <= starts.fd)}
 
 
+def crop_region(x: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """The bounding box of ``region`` cut out of ``x`` and resized (bilinear, antialiased) to x's size: a painted
+    patch seen as an image of its own.
+
+    Args:
+        x: (N, 3, H, W) images in [0, 1].
+        region: (N or 1, 1, H, W), nonzero inside; one box, the union's, for all images.
+    """
+    rows, cols = region.flatten(0, 1).amax(0).nonzero(as_tuple=True)
+    if len(rows) == 0:
+        raise ValueError("the region is empty")
+    box = x[..., int(rows.min()):int(rows.max()) + 1, int(cols.min()):int(cols.max()) + 1].float()
+    return F.interpolate(box, size=x.shape[-2:], mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
+
+
 def compare(real: RealFeatures, starts: torch.Tensor, robust: torch.Tensor, standard: torch.Tensor,
-            labels: torch.Tensor, *, standard_judge=None, criteria: Criteria = CRITERIA) -> Comparison:
+            labels: torch.Tensor, *, standard_judge=None, region: torch.Tensor | None = None,
+            criteria: Criteria = CRITERIA) -> Comparison:
     """Measure starts, robust and standard results on the same inputs and check the criteria.
 
     Args:
@@ -175,10 +192,15 @@ def compare(real: RealFeatures, starts: torch.Tensor, robust: torch.Tensor, stan
         robust, standard: (N, 3, H, W) the robust model's and the standard twin's results from them.
         labels: (N,) the target classes.
         standard_judge: a standard classifier for the second agreement column (optional).
+        region: (N or 1, 1, H, W) for a task that changes part of the image (feature painting): every measure and
+            criterion is taken on that part, cut out and resized to the image size (:func:`crop_region`), as if it
+            were an image of its own.
 
     Returns:
         :class:`Comparison`.
     """
+    if region is not None:
+        starts, robust, standard = (crop_region(x.float().cpu(), region.cpu()) for x in (starts, robust, standard))
     cols = [column(real, x, labels, starts, standard_judge) for x in (starts, robust, standard)]
     return Comparison(*cols, checks=check(*cols, starts.shape, criteria))
 

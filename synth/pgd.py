@@ -29,13 +29,13 @@ class PGDResult:
         history: (steps + 1, N) objective per step; row i is the score before step i+1,
             the last row the score of the returned images' final iterate.
         logits: (N, K) the classifier's logits at ``x``.
-        extras: task-specific values (e.g. PSNR), filled by tasks.
+
+    The tasks return subclasses with their own typed fields (``synth.tasks.results``).
     """
     x: torch.Tensor
     score: torch.Tensor
-    history: torch.Tensor
+    history: torch.Tensor = field(metadata={"batch_dim": 1})
     logits: torch.Tensor
-    extras: dict = field(default_factory=dict)
 
     @property
     def probs(self) -> torch.Tensor:

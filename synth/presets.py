@@ -107,17 +107,20 @@ def step_for(eps: float, steps: int) -> float:
 _IMAGENETTE = 128 / 224  # Duke's 224 px settings at the bundled 128 px
 _H2Z = 128 / 256
 
-def _chosen_generation(kind: str, eps: float, outcome: str) -> PGDConfig:
-    """A CIFAR-10 generation preset chosen by ``bench/effect_cifar10.py --sweep``: 60 steps of 2.5*eps/60 (rounded as
-    the bench's sweep writes it), no cap; ``outcome`` is what the bench measured."""
-    return PGDConfig("l2", eps, 60, round(step_for(eps, 60), 4), seed_kind=kind,
-                     source=f"synth: {kind} seeds, eps {eps:g}, 60 steps of 2.5*eps/60, no cap, chosen by "
-                            f"bench/effect_cifar10.py --sweep: {outcome}")
+def _chosen_generation(kind: str, eps: float, outcome: str, size: int = 32) -> PGDConfig:
+    """A generation preset chosen by ``bench/effect.py [--dataset imagenette] --sweep``: 60 steps of 2.5*eps/60, no cap,
+    written as the bench's sweep writes it (the 32-px setting's eps and rounded step times size/32); ``eps`` is the
+    32-px radius, ``outcome`` what the bench measured."""
+    scale = size / 32
+    where = "" if size == 32 else f" --dataset imagenette ({size} px: the 32-px eps {eps:g} x {scale:g})"
+    return PGDConfig("l2", eps * scale, 60, round(round(step_for(eps, 60), 4) * scale, 4), seed_kind=kind,
+                     source=f"synth: {kind} seeds, eps {eps * scale:g}, 60 steps of 2.5*eps/60, no cap, chosen by "
+                            f"bench/effect.py{where} --sweep: {outcome}")
 
 
 PRESETS.update({
     # --- this project's settings for the bundled CIFAR-10 models (32 px)
-    # generation: chosen by bench/effect_cifar10.py --sweep (robust vs standard on the same 400 seeds, judged by the
+    # generation: chosen by bench/effect.py --sweep (robust vs standard on the same 400 seeds, judged by the
     # independent robust cifar10-evaluator): the lowest class-conditional FD among the settings that show the effect
     # (synth.effect: (a) >= 90% agreement, (b) >= 25 points over the seeds and >= 4x the standard twin's gain, (c) median
     # L2 >= 5, (d) FD at most the seeds'); docs/results.md has every setting tried
@@ -133,7 +136,7 @@ PRESETS.update({
                                                          "50.2%; median L2 6.0; FD 11.7 -> 9.3); eps 10-20 over-saturate (FD 15.6-20.4)"),
     "synth.attack.cifar10": PGDConfig("l2", 40.0, 100, 1.0, source="synth: Fig. 2 grid at 32 px (eps 300 at 224 px scaled by 32/224 ~ 43)"),
     "synth.translate.cifar10": PGDConfig("l2", 15.0, 60, 0.625,
-                                         source="synth: eps 15, 60 steps of 2.5*eps/60, chosen by bench/effect_cifar10.py --sweep "
+                                         source="synth: eps 15, 60 steps of 2.5*eps/60, chosen by bench/effect.py --sweep "
                                                 "(400 test images to a random other class): the only setting of eps 5/10/15 that "
                                                 "meets (a)-(d): evaluator agreement with the target 4.0 -> 90.5%, standard twin "
                                                 "6.5%; median L2 10.5; class FD 29.2 -> 11.5 (Duke's eps 60 at 224 px scaled by "
@@ -149,7 +152,7 @@ PRESETS.update({
                                              source="synth: x4 from 8 px, bicubic start projected onto the low-res input's block means, "
                                                     "steps in their null space; eps tuned by bench/quality_cifar10.py (eps 1-4 lose PSNR)"),
     "synth.sketch_to_image.cifar10": PGDConfig("l2", 10.0, 60, 0.4167,
-                                               source="synth: eps 10, 60 steps of 2.5*eps/60, chosen by bench/effect_cifar10.py "
+                                               source="synth: eps 10, 60 steps of 2.5*eps/60, chosen by bench/effect.py "
                                                       "--sweep on edge drawings of 400 test images: no setting of eps 6/10/15 "
                                                       "meets (a) (80.0 / 88.2% at eps 10 / 15); of those meeting three, the lowest "
                                                       "FD: agreement 41.8 -> 80.0%, standard twin 43.3%; median L2 10.0; FD 28.1 -> 22.8 "
@@ -160,23 +163,46 @@ PRESETS.update({
                                                      "feature paints dog faces, notebook 06)"),
     "synth.boost.cifar10": PGDConfig("l2", 8.0, 30, 8.0 / 30,
                                      source="synth: BIGRoC Alg. 2 (T 30, step eps/T, no cap as in the paper) on cifar10-l2, chosen by "
-                                            "bench/effect_cifar10.py --sweep on 400 VAE samples (eps 3 / 8, cap none / 0.9): the only "
+                                            "bench/effect.py --sweep on 400 VAE samples (eps 3 / 8, cap none / 0.9): the only "
                                             "setting meeting (a)-(d): evaluator agreement 15.5 -> 92.8%, standard twin 19.0%; median "
                                             "L2 5.7; class FD 23.1 -> 8.1 (the former 0.9 cap: 44.2%, L2 1.7)"),
     # interpolation: frame k's radius is c_k * ||x_t - x_s||; eps and step_size set the step rule, step_k = (step_size / eps) * eps_k
     "synth.interpolate.cifar10": PGDConfig("l2", 1.0, 20, 2.5 / 20, source="synth: BIGRoC eq. 3 with the radius c_k*||x_t - x_s|| per frame and "
                                                                            "step 2.5*eps_k/T (eps 1, step 2.5/T: the package's usual 2.5 eps/T rule)"),
     # --- Imagenette at 128 px (Duke's 224 px settings scaled by 128/224)
-    "synth.generate.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, seed_kind="multivariate", source="synth: Duke eps 40 at 224 scaled to 128 px"),
+    # generation: chosen by bench/effect.py --dataset imagenette --sweep (robust vs standard on the same 200 seeds, judged
+    # by the independent robust imagenette-evaluator; the 32-px sweep's radii x 4; (c) needs a median L2 of 20 at 128 px)
+    "synth.generate.imagenette": _chosen_generation("multivariate", 6.0, "no radius meets (d): the multivariate seeds' FD is "
+                                                    "already low (8.0); of those meeting (a)-(c) the lowest FD: agreement 45.0 -> "
+                                                    "97.0%, standard twin 44.5%; median L2 24.0; FD 8.0 -> 9.2 (eps 40: 13.0, 80: "
+                                                    "15.9). Duke's eps 40 at 224 px scaled to 128 px is 22.9", size=128),
+    "synth.generate.imagenette_univariate": _chosen_generation("univariate", 10.0, "meets (a)-(d) (agreement 16.5 -> 98.5%, "
+                                                               "standard twin 20.5%; median L2 39.9; FD 30.2 -> 21.3); eps 80 "
+                                                               "and 120 too, with higher FD", size=128),
+    "synth.generate.imagenette_uniform": _chosen_generation("uniform", 10.0, "meets (a)-(d) (agreement 10.0 -> 100%, standard "
+                                                            "twin 10.0%; median L2 39.8; FD 44.4 -> 21.7); eps 80-160 too, with "
+                                                            "higher FD", size=128),
     "synth.attack.imagenette": PGDConfig("l2", round(300 * _IMAGENETTE, 1), 200, 1.0, source="synth: Fig. 2 eps 300 scaled to 128 px, fewer steps"),
-    "synth.translate.imagenette": PGDConfig("l2", round(60 * _IMAGENETTE, 1), 100, 0.5, source="synth: Duke eps 60 at 224 scaled to 128 px"),
+    "synth.translate.imagenette": PGDConfig("l2", 40.0, 60, 1.6668,
+                                            source="synth: eps 40, 60 steps of 2.5*eps/60, chosen by bench/effect.py --dataset "
+                                                   "imagenette --sweep (200 val images to a random other class; the 32-px radii "
+                                                   "5/10/15 x 4): the lowest FD of the settings that meet (a)-(d): evaluator "
+                                                   "agreement with the target 3.5 -> 93.5%, standard twin 5.0%; median L2 39.9; "
+                                                   "class FD 17.6 -> 9.8 (eps 20: 58.5%; eps 60: 99.5%, FD 12.3; Duke's eps 60 "
+                                                   "at 224 px scaled to 128 px is 34.3)"),
     "synth.inpaint.imagenette": PGDConfig("l2", 1.7, 40, 0.17, fill="harmonic", masked=True,
                                           source="synth: the CIFAR-10 setting, eps scaled with the patch side (10 -> 34 px)"),
     "synth.inpaint.imagenette_paper": PGDConfig("l2", round(21.6 * _IMAGENETTE, 1), 300, 0.1, lam=10.0, penalty="mean_squared",
                                                 source="synth: the paper's eq. 3, notebook eps 21.6 scaled to 128 px, 34 px patch"),
     "synth.super_resolve.imagenette": PGDConfig("l2", 2.0, 20, 0.2, factor=4, upsample="bicubic", consistent=True,
                                                 source="synth: the CIFAR-10 setting (eps 0.5 at 32 px) scaled to 128 px"),
-    "synth.sketch_to_image.imagenette": PGDConfig("l2", round(40 * _IMAGENETTE, 1), 60, 0.5, source="synth: notebook eps 40 scaled to 128 px"),
+    "synth.sketch_to_image.imagenette": PGDConfig("l2", 60.0, 60, 2.5,
+                                                  source="synth: eps 60, 60 steps of 2.5*eps/60, chosen by bench/effect.py "
+                                                         "--dataset imagenette --sweep on edge drawings of 200 val images (the "
+                                                         "32-px radii 6/10/15 x 4): the only setting that meets (a)-(d): "
+                                                         "evaluator agreement 21.0 -> 99.5%, standard twin 25.0%; median L2 "
+                                                         "59.8; class FD 76.7 -> 22.0 (eps 24: 52.0%, eps 40: 77.0%; the "
+                                                         "notebook's eps 40 at 224 px scaled to 128 px is 22.9)"),
     "synth.boost.imagenette": PGDConfig("l2", 3.0, 30, 0.1, source="synth: BIGRoC Alg. 2 scaled to 128 px"),
     "synth.interpolate.imagenette": PGDConfig("l2", 1.0, 20, 2.5 / 20, source="synth: as synth.interpolate.cifar10 (radius per frame, step 2.5*eps_k/T)"),
     "synth.paint_features.imagenette": PGDConfig("l2", round(70 * _IMAGENETTE, 1), 140, 0.5, lam=90.0, penalty="mean_squared", activation_scale=0.1, source="synth: notebook eps 70 scaled to 128 px"),
@@ -212,6 +238,32 @@ def resolve(preset: str | PGDConfig, **overrides) -> PGDConfig:
         cfg = dataclasses.replace(cfg, source=cfg.source + f" (overridden: {', '.join(sorted(overrides))})")
     validate(cfg)
     return cfg
+
+
+# The fields each task reads. A setting of any other field (one that differs from PGDConfig's default) is refused by
+# the task (synth.tasks._common.config), so no task silently ignores what its preset or the caller sets;
+# tests/test_presets.py checks every preset against it, and that each task's result changes with each field it reads.
+_BALL = ("norm", "eps", "steps", "step_size", "random_start")
+TASK_FIELDS = {
+    "generate": _BALL + ("max_prob", "seed_kind"),
+    "translate": _BALL + ("max_prob",),
+    "sketch_to_image": _BALL + ("max_prob",),
+    "attack": _BALL + ("max_prob",),
+    "boost": _BALL + ("max_prob",),
+    "inpaint": _BALL + ("max_prob", "lam", "penalty", "fill", "masked"),
+    "super_resolve": _BALL + ("max_prob", "factor", "upsample", "consistent"),
+    "paint_features": _BALL + ("lam", "penalty", "activation_scale"),
+    "interpolate": _BALL,  # norm: l2 only (the frame radii are L2 distances)
+    "train": ("norm", "eps", "steps", "step_size"),
+}
+
+
+def unused_fields(task: str, cfg: PGDConfig) -> list[str]:
+    """The fields ``cfg`` sets (different from PGDConfig's defaults) that ``task`` does not read (see TASK_FIELDS)."""
+    used = set(TASK_FIELDS[task]) | {"source"}
+    unset = {"max_prob": (None, 1)}  # a cap of 1 is no cap
+    return [f.name for f in dataclasses.fields(PGDConfig) if f.name not in used and f.default is not dataclasses.MISSING
+            and getattr(cfg, f.name) not in unset.get(f.name, (f.default,))]
 
 
 MAX_STEPS = 10_000

@@ -76,3 +76,30 @@ def test_class_fd_refuses_a_class_with_one_image():
     real = effect.RealFeatures(judge, torch.rand(8, 3, 16, 16), torch.arange(4).repeat(2))
     with pytest.raises(ValueError, match="at least 2"):
         effect.class_fd(real, torch.rand(3, 3, 16, 16), torch.tensor([0, 0, 1]))
+
+
+def test_crop_region_cuts_the_box_and_resizes_it():
+    x = torch.zeros(2, 3, 32, 32)
+    x[..., 8:24, 8:24] = 1.0
+    mask = torch.zeros(1, 1, 32, 32)
+    mask[..., 8:24, 8:24] = 1
+    crop = effect.crop_region(x, mask)
+    assert crop.shape == x.shape and torch.allclose(crop, torch.ones_like(crop))
+    with pytest.raises(ValueError, match="empty"):
+        effect.crop_region(x, torch.zeros(1, 1, 32, 32))
+
+
+def test_compare_on_a_region_judges_only_that_part():
+    """A change outside the region does not count; the same change inside it does."""
+    judge = RobustClassifier(Linear(), (0.5,) * 3, (0.25,) * 3, CLASSES, (16, 16), "tiny", None, "linear")
+    g = torch.Generator().manual_seed(0)
+    real = effect.RealFeatures(judge, torch.rand(40, 3, 16, 16, generator=g), torch.arange(4).repeat(10))
+    starts = torch.rand(40, 3, 16, 16, generator=g) * 0.2
+    labels = torch.arange(4).repeat_interleave(10)
+    region = torch.zeros(1, 1, 16, 16)
+    region[..., 4:12, 4:12] = 1
+    outside = starts + 0.5 * (1 - region)
+    c = effect.compare(real, starts, outside, starts, labels, region=region)
+    assert c.robust.median_l2 == 0 and c.robust.agreement == c.starts.agreement
+    inside = starts + 0.5 * region
+    assert effect.compare(real, starts, inside, starts, labels, region=region).robust.median_l2 > 5

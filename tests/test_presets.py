@@ -40,6 +40,16 @@ def test_notebook_extras():
     assert presets.PRESETS["bigroc.boost.vae"].step_size == pytest.approx(25 / 30)
 
 
+def test_every_preset_sets_only_fields_its_task_reads():
+    """A preset keyed <source>.<task>.<data set> sets no field its task ignores (presets.TASK_FIELDS)."""
+    for name, cfg in presets.PRESETS.items():
+        task = name.split(".")[1]
+        assert task in presets.TASK_FIELDS, f"{name}: no TASK_FIELDS row for {task!r}"
+        assert presets.unused_fields(task, cfg) == [], f"{name} sets fields {task} does not read"
+    assert presets.unused_fields("translate", presets.resolve("synth.translate.cifar10", lam=1.0)) == ["lam"]
+    assert presets.unused_fields("paint_features", presets.resolve("synth.paint_features.cifar10", max_prob=1)) == []
+
+
 def test_every_preset_valid():
     for cfg in presets.PRESETS.values():
         presets.validate(cfg)
@@ -68,7 +78,8 @@ def test_default_for_seed_kind_variants():
     assert presets.default_for("generate", M, "multivariate") == "synth.generate.cifar10"  # no variant: the base
     assert presets.default_for("generate", M, "uniform") == "synth.generate.cifar10_uniform"
     M.dataset = "imagenette"
-    assert presets.default_for("generate", M, "uniform") == "synth.generate.imagenette"
+    assert presets.default_for("generate", M, "uniform") == "synth.generate.imagenette_uniform"
+    assert presets.default_for("generate", M, "mixture") == "synth.generate.imagenette"  # no mixture variant: the base
     for kind in ("univariate", "uniform", "mixture"):
         assert presets.PRESETS[f"synth.generate.cifar10_{kind}"].seed_kind == kind
 

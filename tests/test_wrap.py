@@ -2,6 +2,8 @@
 R(x) is found automatically, and generation and feature painting work on them."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -102,9 +104,26 @@ def test_robustbench_checkpoint_where_its_loader_looks(tmp_path, monkeypatch):
         assert torch.allclose(model(x0), net(x0), atol=1e-5)
     assert model.robust.norm == "l2" and model.robust.eps == 0.5 and model.dataset == "cifar10"
     assert model.classes[3] == "cat" and model.card["head"] == "logits" and rb.is_local(name)
+    # what RobustBench reports, from its model_info (robustbench_info.json): the issue's 90.57 / 76.15
+    assert model.card["reported"]["clean_acc"] == 90.57 and model.card["reported"]["autoattack_acc"] == 76.15
     moves(model, x0)
     with pytest.raises(ValueError, match="no cifar10/L2 model 'Nobody2099'"):
         load_model("robustbench:cifar10/L2/Nobody2099")
     monkeypatch.setenv("SYNTH_OFFLINE", "1")
     with pytest.raises(synth.ModelUnavailableError, match="Wang2023Better_WRN-70-16.pt"):
         load_model("robustbench:cifar10/L2/Wang2023Better_WRN-70-16")
+
+
+def test_robustbench_info_is_extracted_from_a_model_info_tree(tmp_path):
+    """robustbench_info reads RobustBench's model_info/<dataset>/<threat>/<name>.json layout, accuracies as numbers."""
+    from synth.sources import robustbench_info
+    d = tmp_path / "model_info" / "cifar10" / "L2"
+    d.mkdir(parents=True)
+    (d / "Someone2024.json").write_text('{"clean_acc": "91.00", "autoattack_acc": "77.50", "reported": "null", '
+                                        '"architecture": "WideResNet-28-10", "eps": "0.5", "footnote": ""}')
+    out = tmp_path / "info.json"
+    assert robustbench_info.write_info(tmp_path, out) == 1
+    entry = json.loads(out.read_text())["models"]["cifar10/L2/Someone2024"]
+    assert entry == {"clean_acc": 91.0, "autoattack_acc": 77.5, "architecture": "WideResNet-28-10", "eps": "0.5"}
+    with pytest.raises(FileNotFoundError, match="model_info"):
+        robustbench_info.extract_info(tmp_path / "nowhere")

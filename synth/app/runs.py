@@ -10,6 +10,7 @@ one plain message for any failure.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
@@ -26,6 +27,7 @@ import torch
 
 from ..imageio import ImageError
 from ..pgd import PGDResult
+from ..tasks.results import batch_dim
 from ..sources import ModelUnavailableError
 
 log = logging.getLogger("synth.app")
@@ -67,21 +69,20 @@ class Job:
 
 
 def split_result(res: PGDResult, sizes: list[int]) -> list[PGDResult]:
-    """Cut a batched result into the requests' parts (rows ``sizes[0]``, then ``sizes[1]`` ...): per-image tensors
-    on dim 0, the history (steps+1, N) and other (k, N) extras on dim 1; anything else is shared."""
+    """Cut a batched result into the requests' parts (rows ``sizes[0]``, then ``sizes[1]`` ...), each of the result's
+    type: every field along its per-image dimension (``synth.tasks.results.batch_dim``: dim 1 of the history (steps+1,
+    N) and of feature painting's activation (2, N), else dim 0); fields shared by all images (config, one mask) are
+    shared."""
     n, bounds = sum(sizes), [0]
     for s in sizes:
         bounds.append(bounds[-1] + s)
+    dims = {f.name: batch_dim(f, getattr(res, f.name), n) for f in dataclasses.fields(res)}
 
-    def part(v, a, b):
-        if isinstance(v, torch.Tensor) and v.dim() >= 1 and v.shape[0] == n:
-            return v[a:b]
-        if isinstance(v, torch.Tensor) and v.dim() >= 2 and v.shape[1] == n:
-            return v[:, a:b]
-        return v
+    def part(name, a, b):
+        v, d = getattr(res, name), dims[name]
+        return v if d is None else v.narrow(d, a, b - a)
 
-    return [PGDResult(x=res.x[a:b], score=res.score[a:b], history=res.history[:, a:b], logits=res.logits[a:b],
-                      extras={k: part(v, a, b) for k, v in res.extras.items()}) for a, b in zip(bounds, bounds[1:])]
+    return [dataclasses.replace(res, **{name: part(name, a, b) for name in dims}) for a, b in zip(bounds, bounds[1:])]
 
 
 @dataclass

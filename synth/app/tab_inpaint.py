@@ -57,7 +57,7 @@ def build(store, examples=()):
 
         def finish(results):
             res = next(iter(results.values()))
-            start = res.extras["corrupted"]
+            start = res.corrupted
             return {corrupted: pil(start), **panel.show(store, results), **change.show(start, res.x)}
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)

@@ -80,7 +80,7 @@ def build(store, examples=()):
         def finish(results):
             items = list(results.values())
             text = "\n".join(f"- {n}: feature distance to the target per frame "
-                             f"{', '.join(f'{v:.1f}' for v in r.extras['distance'].tolist())}" for n, r in results.items())
+                             f"{', '.join(f'{v:.1f}' for v in r.distance.tolist())}" for n, r in results.items())
             return {robust_frames: to_pil(items[0].x), standard_frames: to_pil(items[1].x) if len(items) > 1 else None,
                     distance: text}
 

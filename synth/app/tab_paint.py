@@ -51,8 +51,8 @@ def build(store, examples=()):
                                            "feature": torch.tensor([int(f)], device=m.device)}, options)
 
         def finish(results):
-            text = "\n".join(f"- {n}: R(x)_{int(f)} {float(r.extras['activation'][0, 0]):.3f} -> "
-                             f"{float(r.extras['activation'][1, 0]):.3f}" for n, r in results.items())
+            text = "\n".join(f"- {n}: R(x)_{int(f)} {float(r.activation[0, 0]):.3f} -> "
+                             f"{float(r.activation[1, 0]):.3f}" for n, r in results.items())
             return {activation: text, **panel.show(store, results)}
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)

@@ -90,12 +90,12 @@ def build(store, examples=()):
             text = what
             if truth is not None:
                 start = f"{init_v} upsampling" + (" + block-mean projection" if consistent_v else "")
-                lines = [f"| {start} | {float(first.extras['psnr_init'][0]):.2f} dB | {float(first.extras['ssim_init'][0]):.3f} |"]
-                lines += [f"| {n} | {float(r.extras['psnr'][0]):.2f} dB | {float(r.extras['ssim'][0]):.3f} |"
+                lines = [f"| {start} | {float(first.psnr_init[0]):.2f} dB | {float(first.ssim_init[0]):.3f} |"]
+                lines += [f"| {n} | {float(r.psnr[0]):.2f} dB | {float(r.ssim[0]):.3f} |"
                           for n, r in results.items()]
                 text += "\n\n| against your image | PSNR | SSIM |\n|---|---:|---:|\n" + "\n".join(lines)
-            return {low_img: pil(low), init_img: pil(first.extras["upsampled"]), scores: text, **panel.show(store, results),
-                    **change.show(first.extras["upsampled"], first.x)}
+            return {low_img: pil(low), init_img: pil(first.upsampled), scores: text, **panel.show(store, results),
+                    **change.show(first.upsampled, first.x)}
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 

@@ -4,14 +4,19 @@
 
 RobustBench's models take [0, 1] images and normalise inside, so the wrapper's normalisation is the identity;
 R(x) is the input of the final linear layer (:func:`synth.wrap`). The card records the threat model and radius
-of the leaderboard (CIFAR: L2 0.5, Linf 8/255; ImageNet: Linf 4/255) and its address for the accuracies.
+of the leaderboard (CIFAR: L2 0.5, Linf 8/255; ImageNet: Linf 4/255), its address, and under ``reported`` what
+RobustBench reports for the model (clean and AutoAttack accuracy, architecture, venue, extra data). The PyPI wheel
+has no ``model_info``; ``robustbench_info.json`` beside this module is extracted from the repository's
+``model_info/`` by ``python -m synth.sources.robustbench_info <robustbench checkout>``.
 
 The ``robustbench`` package (1.1.1 on PyPI) imports ``autoattack``, which PyPI ships as ``pyautoattack``, and
 ``pkg_resources`` (setuptools < 81): :func:`import_robustbench` maps the first and says what to install for the second.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import pkgutil
 import sys
 from pathlib import Path
@@ -26,6 +31,7 @@ LEADERBOARD = "https://robustbench.github.io"
 RADIUS = {("cifar10", "L2"): ("l2", 0.5), ("cifar10", "Linf"): ("linf", 8 / 255), ("cifar100", "L2"): ("l2", 0.5),
           ("cifar100", "Linf"): ("linf", 8 / 255), ("imagenet", "Linf"): ("linf", 4 / 255)}
 SIZES = {"cifar10": 32, "cifar100": 32, "imagenet": 224}
+INFO = Path(__file__).with_name("robustbench_info.json")
 
 
 def import_robustbench():
@@ -80,6 +86,17 @@ def zoo(dataset: str, threat: str) -> dict:
         raise ValueError(f"RobustBench has no {dataset}/{threat} leaderboard") from None
 
 
+@functools.lru_cache(maxsize=1)
+def _info() -> dict:
+    return json.loads(INFO.read_text())["models"] if INFO.exists() else {}
+
+
+def reported(dataset: str, threat: str, key: str) -> dict | None:
+    """What RobustBench reports for a model: {"clean_acc": 90.57, "autoattack_acc": 76.15, "architecture": ...} in
+    percent, or None for a model its model_info does not list."""
+    return _info().get(f"{dataset}/{threat}/{key}")
+
+
 def load(name: str, device=None) -> RobustClassifier:
     dataset, threat, key = parse(name)
     entries = zoo(dataset, threat)
@@ -100,8 +117,10 @@ def load(name: str, device=None) -> RobustClassifier:
     return wrap(net, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), classes=classes, input_size=SIZES.get(dataset, 32),
                 robust=Robustness(norm, eps) if eps else None, dataset=dataset, name=name,
                 card={"source": f"RobustBench {dataset}/{threat}/{key}", "threat_model": threat,
-                      "leaderboard": f"{LEADERBOARD}/#div_{dataset}_{threat}_heading"}).to(device or "cpu")
+                      "leaderboard": f"{LEADERBOARD}/#div_{dataset}_{threat}_heading",
+                      "reported": reported(dataset, threat, key)}).to(device or "cpu")
 
 
 def is_local(name: str) -> bool:
     return weights_path(name).exists()
+

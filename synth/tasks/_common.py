@@ -16,8 +16,27 @@ def images(model, image, fit: str = "crop") -> torch.Tensor:
 
 
 def config(task: str, model, preset, overrides: dict, variant: str | None = None) -> presets.PGDConfig:
-    """The preset (default: the model's data set's, for ``variant`` where it has one) with overrides applied."""
-    return presets.resolve(preset or presets.for_model(task, model, variant), **overrides)
+    """The preset (default: the model's data set's, for ``variant`` where it has one) with overrides applied.
+
+    Raises:
+        ValueError: the setting sets a field ``task`` does not read (``presets.TASK_FIELDS``), e.g. ``lam`` for
+            ``translate``: refused rather than silently ignored.
+    """
+    cfg = presets.resolve(preset or presets.for_model(task, model, variant), **overrides)
+    unused = presets.unused_fields(task, cfg)
+    if unused:
+        raise ValueError(f"{task} does not use {', '.join(unused)} (it reads {', '.join(presets.TASK_FIELDS[task])})")
+    return cfg
+
+
+def step_rate(task: str, model, preset, overrides: dict, cfg: presets.PGDConfig, kept=("eps", "steps")) -> float:
+    """The step rule r of a task whose step is ``r * radius / steps`` (boost: BIGRoC's eps / T, r = 1; interpolate:
+    r * eps_k / T per frame radius eps_k). It is the preset's r = step_size * steps / eps when the call overrides only
+    fields in ``kept`` (so ``steps`` alone keeps the rule); otherwise the overridden setting's (an explicit
+    ``step_size`` is used as given)."""
+    given = {k for k in ("eps", "steps", "step_size") if overrides.get(k) is not None}
+    base = presets.resolve(preset or presets.for_model(task, model)) if given <= set(kept) else cfg
+    return base.step_size * base.steps / base.eps if base.eps > 0 else 1.0
 
 
 @torch.no_grad()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 
 from ..objectives import class_score
-from ..pgd import PGDResult
 from ._common import config, images, run
+from .results import AttackGridResult
 
 
 def attack_grid(model, image, *, targets=None, preset=None, generator=None, callback=None, bf16=False,
-                **overrides) -> PGDResult:
+                **overrides) -> AttackGridResult:
     """Targeted PGD from each image toward each target class.
 
     Args:
@@ -19,15 +19,14 @@ def attack_grid(model, image, *, targets=None, preset=None, generator=None, call
         preset, generator, callback, bf16, **overrides: as in ``generate``.
 
     Returns:
-        PGDResult with ``x`` of shape (N * K, 3, H, W), row-major: image i toward target j
-        is ``x[i * K + j]``; ``extras["grid"]`` is (N, K, 3, H, W).
+        AttackGridResult with ``x`` of shape (N * K, 3, H, W), row-major: image i toward target j
+        is ``x[i * K + j]``; ``grid`` is (N, K, 3, H, W).
     """
     x = images(model, image)
     targets = list(range(len(model.classes))) if targets is None else list(targets)
     y = model.labels(targets, len(targets))
     n, k = len(x), len(y)
     cfg = config("attack", model, preset, overrides)
-    res = run(model, x.repeat_interleave(k, 0), class_score(y.repeat(n)), cfg, generator=generator,
+    res = run(model, x.repeat_interleave(k, 0), class_score(y.repeat(n), max_prob=cfg.max_prob), cfg, generator=generator,
               callback=callback, bf16=bf16)
-    res.extras.update(grid=res.x.view(n, k, *x.shape[1:]), source=x, label=y.repeat(n), config=cfg)
-    return res
+    return AttackGridResult.of(res, grid=res.x.view(n, k, *x.shape[1:]), source=x, label=y.repeat(n), config=cfg)

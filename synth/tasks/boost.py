@@ -7,8 +7,8 @@ import dataclasses
 import torch
 
 from ..objectives import class_score
-from ..pgd import PGDResult
-from ._common import config, images, run
+from ._common import config, images, run, step_rate
+from .results import BoostResult
 
 
 @torch.no_grad()
@@ -40,7 +40,7 @@ def assign_labels(model, x: torch.Tensor, debias: torch.Tensor | None = None) ->
 
 
 def boost(model, image, label=None, *, debias: torch.Tensor | None = None, preset=None, generator=None,
-          callback=None, bf16=False, **overrides) -> PGDResult:
+          callback=None, bf16=False, **overrides) -> BoostResult:
     """Post-process generated images toward their class inside a small ball (BIGRoC Alg. 2).
 
     ``x_boost = argmin_{x' in B_eps(x_gen)} CE(f(x'), y)`` by T PGD steps of size eps/T
@@ -58,20 +58,18 @@ def boost(model, image, label=None, *, debias: torch.Tensor | None = None, prese
         generator, callback, bf16, **overrides: as in ``generate``.
 
     Returns:
-        PGDResult; ``extras["label"]`` the labels used, ``extras["source"]`` the inputs.
+        BoostResult: ``x`` the boosted images, ``label`` the labels used, ``source`` the inputs, ``config``.
 
     Example:
         >>> res = synth.boost(model, vae_samples, labels, eps=1.0)
     """
     x = images(model, image)
-    explicit_step = "step_size" in overrides
     cfg = config("boost", model, preset, overrides)
-    if not explicit_step:  # Alg. 2: alpha = eps / T
-        cfg = dataclasses.replace(cfg, step_size=cfg.eps / max(cfg.steps, 1))
+    if cfg.eps > 0:  # Alg. 2: alpha = r * eps / T, r = 1 in BIGRoC (kept when eps or T are overridden)
+        cfg = dataclasses.replace(cfg, step_size=step_rate("boost", model, preset, overrides, cfg) * cfg.eps / max(cfg.steps, 1))
     y = assign_labels(model, x, debias) if label is None else model.labels(label, len(x))
     res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
-    res.extras.update(source=x, label=y, config=cfg)
-    return res
+    return BoostResult.of(res, source=x, label=y, config=cfg)
 
 
 def comparable_linf_eps(boosted: torch.Tensor, source: torch.Tensor, quantile: float = 0.7) -> float:

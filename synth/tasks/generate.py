@@ -5,12 +5,12 @@ import torch
 
 from .. import seeds as seeds_mod
 from ..objectives import class_score
-from ..pgd import PGDResult
 from ._common import config, run
+from .results import GenerateResult
 
 
-def generate(model, label, *, seeds="multivariate", preset=None, generator=None, callback=None,
-             bf16=False, **overrides) -> PGDResult:
+def generate(model, label, *, seeds=None, preset=None, generator=None, callback=None,
+             bf16=False, **overrides) -> GenerateResult:
     """Generate images of the given classes from seeds, by targeted PGD.
 
     ``x = argmin_{||x' - x0||_2 <= eps} L(x', y)`` with ``x0 ~ G_y`` (eq. 2), i.e. maximise
@@ -22,7 +22,8 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
         model: a ``RobustClassifier``.
         label: class name or index, or a list of them (one image per entry).
         seeds: seed kind (``multivariate``, ``univariate``, ``uniform``, ``mixture``), a
-            ``SeedDistribution``, or a (N, 3, H, W) tensor of starting images in [0, 1].
+            ``SeedDistribution``, or a (N, 3, H, W) tensor of starting images in [0, 1];
+            default: the preset's ``seed_kind`` (multivariate when it sets none).
         preset: preset name (default: the model's data set's ``generate`` preset, or its
             ``<preset>_<seed kind>`` variant when ``seeds`` names a kind that has one).
         generator: ``torch.Generator`` for the seeds (and random start).
@@ -31,7 +32,7 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
         **overrides: ``eps``, ``steps``, ``step_size`` ... (see ``PGDConfig``).
 
     Returns:
-        PGDResult; ``extras["seeds"]`` holds the starting images.
+        GenerateResult: ``x`` the samples, ``seeds`` the starting images, ``label``, ``config``.
 
     Example:
         >>> model = synth.load_model("cifar10-l2")
@@ -47,8 +48,8 @@ def generate(model, label, *, seeds="multivariate", preset=None, generator=None,
         if x0.shape[1:] != (3, *model.input_size) or len(x0) != len(y):
             raise ValueError(f"seed images must be ({len(y)}, 3, {model.input_size[0]}, {model.input_size[1]})")
     else:
-        dist = seeds if isinstance(seeds, seeds_mod.SeedDistribution) else seeds_mod.for_model(model, seeds)
+        kind = seeds if seeds is not None else cfg.seed_kind or "multivariate"
+        dist = seeds if isinstance(seeds, seeds_mod.SeedDistribution) else seeds_mod.for_model(model, kind)
         x0 = dist.sample(y.cpu(), generator).to(model.device)
     res = run(model, x0, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
-    res.extras.update(seeds=x0, label=y, config=cfg)
-    return res
+    return GenerateResult.of(res, seeds=x0, label=y, config=cfg)

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from ..constraints import Masked, ball
 from ..imageio import to_mask, to_pil, to_tensor
 from ..objectives import class_score, masked_distance
-from ..pgd import PGDResult
 from ._common import config, images, predict_labels, run
+from .results import InpaintResult
 
 
 def random_patch_mask(n: int, size: tuple[int, int], patch: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -82,7 +82,7 @@ def telea_fill(image: torch.Tensor, mask: torch.Tensor, radius: int = 3) -> torc
 
 
 def inpaint(model, image, mask, *, label=None, preset=None, generator=None, callback=None, bf16=False,
-            **overrides) -> PGDResult:
+            **overrides) -> InpaintResult:
     """Fill the masked region so the image looks like its class.
 
     ``x_I = argmin_x' L(x', y) + lam * ||(x - x') * (1 - m)||`` (eq. 3; the notebook preset
@@ -99,7 +99,7 @@ def inpaint(model, image, mask, *, label=None, preset=None, generator=None, call
         preset, generator, callback, bf16, **overrides: as in ``generate``.
 
     Returns:
-        PGDResult; ``extras["corrupted"]`` the filled start, ``extras["label"]``.
+        InpaintResult: ``x`` the filled images, ``corrupted`` the filled start, ``mask``, ``label``, ``config``.
 
     Raises:
         ValueError: an empty or full mask, or mismatched sizes.
@@ -118,10 +118,9 @@ def inpaint(model, image, mask, *, label=None, preset=None, generator=None, call
     cfg = config("inpaint", model, preset, overrides)
     x_corrupt = harmonic_fill(x, m) if cfg.fill == "harmonic" else corrupt(x, m)
     y = predict_labels(model, x_corrupt) if label is None else model.labels(label, len(x))
-    objective = class_score(y)
+    objective = class_score(y, max_prob=cfg.max_prob)
     if cfg.lam:
         objective = objective - cfg.lam * masked_distance(x_corrupt, keep=1 - m, mean_squared=cfg.penalty == "mean_squared")
     constraint = Masked(ball(cfg.norm, cfg.eps), m) if cfg.masked else None
     res = run(model, x_corrupt, objective, cfg, constraint=constraint, generator=generator, callback=callback, bf16=bf16)
-    res.extras.update(corrupted=x_corrupt, mask=m, label=y, config=cfg)
-    return res
+    return InpaintResult.of(res, corrupted=x_corrupt, mask=m, label=y, config=cfg)

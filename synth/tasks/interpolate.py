@@ -6,21 +6,23 @@ import torch
 
 from ..constraints import L2Ball, l2_norm
 from ..objectives import feature_match
-from ..pgd import PGDResult, pgd
-from ._common import config, images
+from ..pgd import pgd
+from ._common import config, images, step_rate
+from .results import InterpolateResult
 
 DEFAULT_FRACTIONS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 def interpolate(model, source, target, *, layers=None, weights=None, fractions=DEFAULT_FRACTIONS, preset=None,
-                generator=None, callback=None, bf16=False, **overrides) -> PGDResult:
+                generator=None, callback=None, bf16=False, **overrides) -> InterpolateResult:
     """Frames from ``source`` to ``target``.
 
     Frame c solves ``argmin_{||d|| <= c * ||x_t - x_s||} sum_i w_i ||F_i(x_s + d) - F_i(x_t)||_2``
     (eq. 3) by PGD, each frame starting from the previous one. The radius comes from the fractions; the
     preset's ``eps`` and ``step_size`` give the step rule, ``step_k = (step_size / eps) * eps_k`` at the preset's
     ``steps`` T (the ``synth.*`` presets: 2.5 eps_k / T; BIGRoC's: eps_k / T); overriding ``steps`` keeps that
-    rule, overriding ``step_size`` sets it relative to ``eps``.
+    rule, overriding ``step_size`` or ``eps`` sets it from the overridden values (``step_size`` relative to ``eps``).
+    The norm is L2 (another is refused).
 
     Args:
         model: a ``RobustClassifier`` (a standard one shows the contrast).
@@ -31,8 +33,8 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
         preset, generator, callback, bf16, **overrides: as in ``generate``; ``steps`` is T.
 
     Returns:
-        PGDResult with ``x`` the frames (F, 3, H, W); ``extras["distance"]`` (F,) the
-        feature distance to the target of each frame, ``extras["eps"]`` the radii.
+        InterpolateResult with ``x`` the frames (F, 3, H, W); ``distance`` (F,) the
+        feature distance to the target of each frame, ``eps`` the radii, ``fractions``, ``config``.
     """
     xs, xt = images(model, source), images(model, target)
     if len(xs) != 1 or len(xt) != 1:
@@ -41,11 +43,10 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     if frac.dim() != 1 or len(frac) == 0 or (frac < 0).any() or (frac > 1).any():
         raise ValueError("fractions must be values in [0, 1]")
     cfg = config("interpolate", model, preset, overrides)
-    if "step_size" in overrides:  # given explicitly: relative to eps
-        rate = cfg.step_size / cfg.eps
-    else:  # the preset's rule r*eps_k/T, kept when steps is overridden (as boost keeps eps/T)
-        base = config("interpolate", model, preset, {})
-        rate = base.step_size * base.steps / (base.eps * max(cfg.steps, 1))
+    if cfg.norm != "l2":
+        raise ValueError(f"interpolate works in L2 (its frame radii are L2 distances), not {cfg.norm}")
+    # step_k = r * eps_k / T, r = step_size * T / eps: the preset's, kept when only steps is overridden
+    rate = step_rate("interpolate", model, preset, overrides, cfg, kept=("steps",)) / max(cfg.steps, 1)
     stages = [n for n in model.layer_names() if n.split(".")[-1].startswith("layer")] or model.layer_names()
     layers = tuple(layers) if layers is not None else tuple(stages[-3:]) + ("rep",)
     with torch.no_grad():
@@ -59,10 +60,10 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     frames, scores, histories, logits, x = [], [], [], [], xs
     for k in range(len(frac)):
         r = pgd(model, x, objective, L2Ball(eps[k]), steps=cfg.steps, step_size=rate * float(eps[k]),
-                anchor=xs, keep_best=True, generator=generator, callback=callback, bf16=bf16)
+                anchor=xs, keep_best=True, random_start=cfg.random_start, generator=generator, callback=callback, bf16=bf16)
         x = r.x
         frames.append(r.x), scores.append(r.score), histories.append(r.history), logits.append(r.logits)
-    res = PGDResult(x=torch.cat(frames), score=torch.cat(scores), history=torch.cat(histories, 1), logits=torch.cat(logits))
-    res.extras.update(distance=-res.score, eps=eps, fractions=frac, config=cfg)
-    return res
+    score = torch.cat(scores)
+    return InterpolateResult(x=torch.cat(frames), score=score, history=torch.cat(histories, 1), logits=torch.cat(logits),
+                             distance=-score, eps=eps, fractions=frac, config=cfg)
 

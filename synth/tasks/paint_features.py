@@ -5,12 +5,12 @@ import torch
 
 from ..imageio import to_mask
 from ..objectives import activation, masked_distance
-from ..pgd import PGDResult
 from ._common import config, images, run
+from .results import PaintResult
 
 
 def paint_features(model, image, mask, feature, *, preset=None, generator=None, callback=None, bf16=False,
-                   **overrides) -> PGDResult:
+                   **overrides) -> PaintResult:
     """Paint one representation component into the masked region.
 
     ``x_I = argmax_x' R(x')_f - lam * ||(x - x') * (1 - m)||`` (eq. 5), R the penultimate
@@ -24,7 +24,7 @@ def paint_features(model, image, mask, feature, *, preset=None, generator=None, 
         preset, generator, callback, bf16, **overrides: as in ``generate``.
 
     Returns:
-        PGDResult; ``extras["activation"]`` R(x)_f before and after, (2, N).
+        PaintResult: ``x``, ``activation`` R(x)_f before and after (2, N), ``mask``, ``feature``, ``config``.
     """
     x = images(model, image)
     m = to_mask(mask, model.input_size).to(x.device)
@@ -44,5 +44,4 @@ def paint_features(model, image, mask, feature, *, preset=None, generator=None, 
     with torch.no_grad():
         before = model.representation(x).gather(1, f.view(-1, 1)).squeeze(1)
         after = model.representation(res.x).gather(1, f.view(-1, 1)).squeeze(1)
-    res.extras.update(mask=m, feature=f, activation=torch.stack([before, after]), config=cfg)
-    return res
+    return PaintResult.of(res, mask=m, feature=f, activation=torch.stack([before, after]), config=cfg)

@@ -5,12 +5,12 @@ import torch
 import torch.nn.functional as F
 
 from ..objectives import class_score
-from ..pgd import PGDResult
 from ._common import config, images, run
+from .results import SketchResult
 
 
 def sketch_to_image(model, sketch, label, *, preset=None, generator=None, callback=None, bf16=False,
-                    **overrides) -> PGDResult:
+                    **overrides) -> SketchResult:
     """Turn a hand drawing into an image of ``label``: targeted PGD starting at the sketch.
 
     Args:
@@ -26,9 +26,8 @@ def sketch_to_image(model, sketch, label, *, preset=None, generator=None, callba
     x = images(model, sketch, fit="pad")
     y = model.labels(label, len(x))
     cfg = config("sketch_to_image", model, preset, overrides)
-    res = run(model, x, class_score(y), cfg, generator=generator, callback=callback, bf16=bf16)
-    res.extras.update(sketch=x, label=y, config=cfg)
-    return res
+    res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
+    return SketchResult.of(res, sketch=x, label=y, config=cfg)
 
 
 def edge_sketch(image: torch.Tensor, scale: int = 4, low: int = 40, high: int = 120) -> torch.Tensor:

@@ -8,9 +8,9 @@ from ..constraints import BlockMeanConsistent, ball
 from ..imageio import to_tensor
 from ..metrics import psnr, ssim
 from ..objectives import class_score
-from ..pgd import PGDResult
 from ..presets import UPSAMPLINGS
 from ._common import config, predict_labels, run
+from .results import SuperResolveResult
 
 
 def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
@@ -28,7 +28,7 @@ def upsample(x: torch.Tensor, factor: int, init: str = "nearest") -> torch.Tenso
 
 
 def super_resolve(model, low_res, *, factor=None, label=None, init=None, consistent=None, ground_truth=None, preset=None,
-                  generator=None, callback=None, bf16=False, **overrides) -> PGDResult:
+                  generator=None, callback=None, bf16=False, **overrides) -> SuperResolveResult:
     """Upsample by ``factor`` and add the class's features with targeted PGD.
 
     ``x_H = argmin_{||x' - up(x_L)|| < eps} L(x', y)`` (eq. 4), ``up`` nearest neighbour
@@ -45,15 +45,16 @@ def super_resolve(model, low_res, *, factor=None, label=None, init=None, consist
         init: ``nearest`` or ``bicubic`` (default: the preset's ``upsample``; the paper's
             presets use nearest, the ``synth.*`` ones bicubic).
         consistent: keep block means equal to ``low_res`` (default: the preset's).
-        ground_truth: (N, 3, H, W) high-resolution originals; fills ``extras`` with PSNR and
-            SSIM of the result and of the initialisation.
+        ground_truth: (N, 3, H, W) high-resolution originals; fills the result's ``psnr``, ``ssim``
+            (of the result) and ``psnr_init``, ``ssim_init`` (of the start).
         preset, generator, callback, bf16, **overrides: as in ``generate``.
 
     Example:
         >>> res = synth.super_resolve(model, synth.downsample(x, 4), ground_truth=x)
-        >>> res.extras["psnr"].mean()
+        >>> res.psnr.mean()
     """
-    cfg = config("super_resolve", model, preset, {**overrides, "factor": factor, "upsample": init, "consistent": consistent})
+    named = {"factor": factor, "upsample": init, "consistent": consistent}  # None: the preset's (or an override's)
+    cfg = config("super_resolve", model, preset, {**overrides, **{k: v for k, v in named.items() if v is not None}})
     k = cfg.factor
     h, w = model.input_size
     if h % k or w % k:
@@ -66,9 +67,10 @@ def super_resolve(model, low_res, *, factor=None, label=None, init=None, consist
     if constraint is not None:
         x_up = constraint.consistent(x_up)
     y = predict_labels(model, x_up) if label is None else model.labels(label, len(x_up))
-    res = run(model, x_up, class_score(y), cfg, constraint=constraint, generator=generator, callback=callback, bf16=bf16)
-    res.extras.update(upsampled=x_up, label=y, config=cfg)
+    res = run(model, x_up, class_score(y, max_prob=cfg.max_prob), cfg, constraint=constraint, generator=generator,
+              callback=callback, bf16=bf16)
+    scores = {}
     if ground_truth is not None:
         gt = to_tensor(ground_truth, model.input_size).to(model.device)
-        res.extras.update(psnr=psnr(res.x, gt), ssim=ssim(res.x, gt), psnr_init=psnr(x_up, gt), ssim_init=ssim(x_up, gt))
-    return res
+        scores = dict(psnr=psnr(res.x, gt), ssim=ssim(res.x, gt), psnr_init=psnr(x_up, gt), ssim_init=ssim(x_up, gt))
+    return SuperResolveResult.of(res, upsampled=x_up, label=y, config=cfg, **scores)

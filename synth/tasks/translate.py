@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from ..objectives import class_score
-from ..pgd import PGDResult
 from ._common import config, images, run
+from .results import TranslateResult
 
 
 def translate(model, image, target, *, preset=None, generator=None, callback=None, bf16=False,
-              **overrides) -> PGDResult:
+              **overrides) -> TranslateResult:
     """Move images toward a target class: maximise log p(target | x') inside an L2 ball.
 
     With a two-domain classifier (horse vs zebra) this is the paper's translation; with a
@@ -25,6 +25,5 @@ def translate(model, image, target, *, preset=None, generator=None, callback=Non
     x = images(model, image)
     y = model.labels(target, len(x))
     cfg = config("translate", model, preset, overrides)
-    res = run(model, x, class_score(y), cfg, generator=generator, callback=callback, bf16=bf16)
-    res.extras.update(source=x, label=y, config=cfg)
-    return res
+    res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
+    return TranslateResult.of(res, source=x, label=y, config=cfg)

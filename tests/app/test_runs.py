@@ -40,7 +40,7 @@ def test_concurrent_requests_become_one_call_with_the_same_images_as_alone():
         assert results[i].x.shape == (2, 3, 16, 16) and results[i].history.shape == (OPTIONS["steps"] + 1, 2)
         assert torch.allclose(results[i].x, alone[i].x, atol=1e-5), i  # the same images as alone
         assert steps_seen[i] == [(s, 2) for s in range(1, OPTIONS["steps"] + 1)]  # its own rows of every step
-        assert torch.equal(results[i].extras["seeds"], _job(model, i % 4, i).inputs["seeds"])
+        assert torch.equal(results[i].seeds, _job(model, i % 4, i).inputs["seeds"])
     assert len({tuple(r.x.flatten()[:8].tolist()) for r in results}) == 6  # distinct results
 
 
@@ -79,8 +79,14 @@ def test_split_result_cuts_per_image_fields_and_keeps_shared_ones():
     res = paint_features(model, x, mask, 2, steps=3, eps=1.0, step_size=0.3, lam=1.0)
     parts = split_result(res, [1, 2])
     assert [p.x.shape[0] for p in parts] == [1, 2]
-    assert parts[1].extras["activation"].shape == (2, 2)  # (before/after, N) cut on dim 1
-    assert parts[0].history.shape == (4, 1) and parts[0].extras["config"] is res.extras["config"]
+    assert parts[1].activation.shape == (2, 2)  # (before/after, N) cut on dim 1
+    assert parts[0].history.shape == (4, 1) and parts[0].config is res.config
+    assert type(parts[0]) is type(res) and torch.equal(parts[1].activation, res.activation[:, 1:])
+    # two images, one step: the history (2, N) and activation (2, N) have N rows too, and are still cut by column
+    res = paint_features(model, x[:2], mask[:2], 2, steps=1, eps=1.0, step_size=0.3, lam=1.0)
+    first, second = split_result(res, [1, 1])
+    assert torch.equal(second.history, res.history[:, 1:]) and torch.equal(second.activation, res.activation[:, 1:])
+    assert torch.equal(first.x, res.x[:1]) and torch.equal(second.mask, res.mask[1:])
 
 
 def test_stream_yields_live_snapshots_then_returns_both_models():

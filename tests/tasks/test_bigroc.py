@@ -13,7 +13,7 @@ def test_boost_within_eps_and_step_follows_eps():
     x = torch.rand(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     res = synth.boost(model, x, [0, 1, 2, 3], preset="synth.boost.cifar10", eps=0.5, steps=5)
     assert (l2_norm(res.x - x) <= 0.5 + 1e-5).all()
-    assert res.extras["config"].step_size == 0.1
+    assert res.config.step_size == 0.1
     assert (res.history[-1] > res.history[0]).all()
 
 
@@ -40,7 +40,7 @@ def test_debias_flattens_a_skewed_batch():
     assert hist(plain).max() > hist(fair).max()
     assert hist(fair).std() < hist(plain).std()
     res = synth.boost(model, x[:4], debias=d, preset="synth.boost.cifar10", steps=2)
-    assert torch.equal(res.extras["label"], fair[:4])
+    assert torch.equal(res.label, fair[:4])
 
 
 def test_interpolation_frames_move_toward_target():
@@ -51,8 +51,8 @@ def test_interpolation_frames_move_toward_target():
                             fractions=(0.0, 0.25, 0.5, 0.75, 1.0))
     assert res.x.shape == (5, 3, 16, 16)
     assert torch.allclose(res.x[0], xs[0])
-    assert (l2_norm(res.x - xs) <= res.extras["eps"] + 1e-4).all()
-    d = res.extras["distance"]
+    assert (l2_norm(res.x - xs) <= res.eps + 1e-4).all()
+    d = res.distance
     assert (d[1:] <= d[:-1] + 1e-4).all() and d[-1] < d[0]
 
 

@@ -29,7 +29,7 @@ def test_generate_from_fitted_seeds(model):
     res = synth.generate(model, ["a", "c", 2], seeds=dist, preset="synth.generate.cifar10",
                          generator=torch.Generator().manual_seed(0), **FAST)
     assert res.x.shape == (3, 3, 16, 16) and res.history.shape == (5, 3)
-    assert (l2_norm(res.x - res.extras["seeds"]) <= res.extras["config"].eps + 1e-4).all()
+    assert (l2_norm(res.x - res.seeds) <= res.config.eps + 1e-4).all()
     again = synth.generate(model, ["a", "c", 2], seeds=dist, preset="synth.generate.cifar10",
                            generator=torch.Generator().manual_seed(0), **FAST)
     assert torch.equal(res.x, again.x)
@@ -51,17 +51,17 @@ def test_generate_uses_the_seed_kinds_preset():
     seeds ``synth.generate.cifar10``); an explicit max_prob still wins."""
     model = make_tiny(dataset="cifar10")
     presets = synth.presets.PRESETS
-    cfg = {kind: synth.generate(model, "b", seeds=kind, **FAST).extras["config"] for kind in ("uniform", "multivariate")}
+    cfg = {kind: synth.generate(model, "b", seeds=kind, **FAST).config for kind in ("uniform", "multivariate")}
     assert "uniform" in cfg["uniform"].source
     for kind, name in (("uniform", "synth.generate.cifar10_uniform"), ("multivariate", "synth.generate.cifar10")):
         assert (cfg[kind].eps, cfg[kind].max_prob, cfg[kind].seed_kind) == (presets[name].eps, presets[name].max_prob, kind)
-    assert synth.generate(model, "b", seeds="uniform", max_prob=0.5, **FAST).extras["config"].max_prob == 0.5
+    assert synth.generate(model, "b", seeds="uniform", max_prob=0.5, **FAST).config.max_prob == 0.5
 
 
 def test_inpaint_paper_objective_keeps_outside(model, x):
     mask = synth.random_patch_mask(2, (16, 16), 6, torch.Generator().manual_seed(0))
     res = synth.inpaint(model, x, mask, preset="synth.inpaint.cifar10_paper", **FAST)
-    corrupted = res.extras["corrupted"]
+    corrupted = res.corrupted
     # the paper's start: the patch at the per-channel mean of the known pixels
     keep = 1 - mask
     mean = (x * keep).sum((2, 3)) / keep.sum((2, 3))
@@ -69,7 +69,7 @@ def test_inpaint_paper_objective_keeps_outside(model, x):
     assert torch.allclose(inside, mean, atol=1e-5)
     outside = ((res.x - x) * keep).abs().mean()
     assert outside < ((res.x - x) * mask).abs().mean() + 0.05
-    assert res.extras["label"].shape == (2,)
+    assert res.label.shape == (2,)
     with pytest.raises(ValueError, match="empty"):
         synth.inpaint(model, x, torch.zeros(1, 1, 16, 16), **FAST)
     with pytest.raises(ValueError, match="covers everything"):
@@ -83,9 +83,9 @@ def test_inpaint_default_moves_only_the_mask(model, x):
     res = synth.inpaint(model, x, mask, preset="synth.inpaint.cifar10", eps=2.0, **FAST)
     keep = 1 - mask
     assert torch.equal(res.x * keep, x * keep)  # known pixels exactly kept
-    assert torch.equal(res.extras["corrupted"], synth.harmonic_fill(x, mask))
-    assert ((res.x - res.extras["corrupted"]) * mask).abs().sum() > 0  # PGD moved the patch
-    assert (l2_norm(res.x - res.extras["corrupted"]) <= 2.0 + 1e-4).all()
+    assert torch.equal(res.corrupted, synth.harmonic_fill(x, mask))
+    assert ((res.x - res.corrupted) * mask).abs().sum() > 0  # PGD moved the patch
+    assert (l2_norm(res.x - res.corrupted) <= 2.0 + 1e-4).all()
 
 
 def test_harmonic_fill_is_smooth_and_exact_on_linear_images():
@@ -112,8 +112,8 @@ def test_translate_and_attack_grid(model, x):
     res = synth.translate(model, x, "d", preset="synth.translate.cifar10", **FAST)
     assert (res.history[-1] > res.history[0]).all()
     grid = synth.attack_grid(model, x, targets=["a", "b"], preset="synth.attack.cifar10", steps=2)
-    assert grid.extras["grid"].shape == (2, 2, 3, 16, 16)
-    assert grid.extras["label"].tolist() == [0, 1, 0, 1]
+    assert grid.grid.shape == (2, 2, 3, 16, 16)
+    assert grid.label.tolist() == [0, 1, 0, 1]
 
 
 def test_super_resolve(model, x):
@@ -123,13 +123,13 @@ def test_super_resolve(model, x):
             res = synth.super_resolve(model, low, init=init, consistent=consistent, ground_truth=x,
                                       preset="synth.super_resolve.cifar10", eps=1.0, **FAST)
             assert res.x.shape == x.shape
-            assert (l2_norm(res.x - res.extras["upsampled"]) <= 1.0 + 1e-4).all()
-            assert res.extras["psnr"].shape == (2,) and res.extras["ssim"].shape == (2,)
-            moved = (res.x - res.extras["upsampled"]).abs().max()
+            assert (l2_norm(res.x - res.upsampled) <= 1.0 + 1e-4).all()
+            assert res.psnr.shape == (2,) and res.ssim.shape == (2,)
+            moved = (res.x - res.upsampled).abs().max()
             assert moved > 1e-3
             if consistent:  # the result downsamples back to the input
                 assert (synth.downsample(res.x, 4) - low).abs().max() < 2e-3
-                assert (synth.downsample(res.extras["upsampled"], 4) - low).abs().max() < 2e-3
+                assert (synth.downsample(res.upsampled, 4) - low).abs().max() < 2e-3
     with pytest.raises(ValueError, match="low-resolution"):
         synth.super_resolve(model, x[..., :3, :3], preset="synth.super_resolve.cifar10", **FAST)
     with pytest.raises(ValueError, match="divide"):
@@ -148,7 +148,7 @@ def test_paint_features_raises_activation(model, x):
     mask = torch.zeros(1, 1, 16, 16)
     mask[..., 4:12, 4:12] = 1
     res = synth.paint_features(model, x, mask, 3, preset="synth.paint_features.cifar10", steps=10)
-    before, after = res.extras["activation"]
+    before, after = res.activation
     assert (after > before).all()
     with pytest.raises(ValueError, match="feature must be"):
         synth.paint_features(model, x, mask, 10_000, **FAST)

@@ -1,20 +1,24 @@
-"""Does each CIFAR-10 task show the papers' effect? Robust (`cifar10-l2`) and standard
-(`cifar10-standard`) results side by side on the same inputs, judged by the independent robust
-evaluator (`cifar10-evaluator`, a VGG-13 that no task optimises against), with how far the
-images moved, and the criteria of `synth.effect` ((a) the evaluator sees the target in >= 90%
-of the robust results, (b) the robust model raises that over the starts by >= 25 points and >= 4x
-the standard twin's gain, (c) median L2 moved >= 5, (d) the evaluator's class-conditional FD of
-the results at most the starts').
+"""Does each task show the papers' effect? The bundled robust model and its standard twin side by
+side on the same inputs (CIFAR-10: `cifar10-l2` / `cifar10-standard`; Imagenette at 128 px:
+`imagenette-l2` / `imagenette-standard`), judged by the data set's independent robust evaluator
+(`cifar10-evaluator`, `imagenette-evaluator`: VGG-13s that no task optimises against), with how
+far the images moved, and the criteria of `synth.effect` ((a) the evaluator sees the target in
+>= 90% of the robust results, (b) the robust model raises that over the starts by >= 25 points
+and >= 4x the standard twin's gain, (c) median L2 moved >= 5 at 32 px, scaled by sqrt(pixels /
+1024), so >= 20 at 128 px, (d) the evaluator's class-conditional FD of the results at most the
+starts').
 
 With ``--sweep`` each task runs the settings of its sweep and chooses its default: the lowest
 FD among the settings that meet all four criteria; when none does, the lowest FD among those
 that show the effect ((a)-(c)); else the setting that meets the most, then the lowest FD. Without
 it only the task's current default runs. Each task's table goes into its section of
 docs/results.md, the defaults' summary into the README; ``--render`` rewrites both from the
-saved reports (after a chosen setting is put into ``synth/presets.py``).
+saved reports (after a chosen setting is put into ``synth/presets.py``). The sweeps are written
+at 32 px; on a larger data set every radius is scaled by sqrt(H * W) / 32 (x4 at 128 px).
 
-    python -m bench.effect_cifar10 --tasks generate_multivariate translate --sweep [--n 500]
-    python -m bench.effect_cifar10            # every task at its default
+    python -m bench.effect --tasks generate_multivariate translate --sweep [--n 500]
+    python -m bench.effect                    # every CIFAR-10 task at its default
+    python -m bench.effect --dataset imagenette --sweep --n 200
 """
 from __future__ import annotations
 
@@ -36,12 +40,47 @@ from synth.generators import load_generator
 SEED_KINDS = ("multivariate", "univariate", "uniform", "mixture")
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """A data set the bench runs on: its bundled robust model, standard twin and evaluator, its test images, and
+    the tasks it has what they need for (Imagenette has no bundled generator to boost and no mixture seeds)."""
+    robust: str
+    standard: str
+    evaluator: str
+    test: Callable[[], "data.ImageSet"]
+    size: int
+    patch: int       # inpainting's square patch side: 10 at 32 px; 34 at 128 px (the Duke study's 60 px at 224, scaled)
+    batch: int       # images per task call
+    skip: tuple = ()
+    caps: bool = True  # sweep the confidence caps too (they stop CIFAR-10 samples ~2 from their seeds: not repeated at 128 px)
+
+    @property
+    def scale(self) -> float:
+        """Radii scale with sqrt(pixel count): sqrt(H * W) / 32."""
+        return self.size / 32
+
+
+DATASETS = {
+    "cifar10": Dataset("cifar10-l2", "cifar10-standard", "cifar10-evaluator", lambda: data.cifar10("test"), 32, 10, 250),
+    "imagenette": Dataset("imagenette-l2", "imagenette-standard", "imagenette-evaluator",
+                          lambda: data.imagenette("val", 128), 128, 34, 50, skip=("boost", "generate_mixture"),
+                          caps=False),
+}
+
+
 def _ball_sweep(eps_values, steps=60, caps=(None,), extra=()):
-    """Settings ``eps`` x ``max_prob`` with the papers' step rule 2.5 * eps / steps (1 = no cap), plus ``extra``
-    (eps, cap) pairs."""
+    """Settings ``eps`` x ``max_prob`` at 32 px with the papers' step rule 2.5 * eps / steps (1 = no cap), plus
+    ``extra`` (eps, cap) pairs; :func:`scaled` takes them to a larger image size."""
     pairs = [(e, c) for e in eps_values for c in caps] + list(extra)
     return [{"eps": float(e), "steps": steps, "step_size": round(step_for(e, steps), 4), **({"max_prob": c} if c else {})}
             for e, c in pairs]
+
+
+def scaled(setting: dict, scale: float) -> dict:
+    """A 32-px sweep setting at images sqrt(H * W) / 32 = ``scale`` times larger: eps and step size times ``scale``."""
+    if scale == 1:
+        return setting
+    return {**setting, **{k: round(setting[k] * scale, 4) for k in ("eps", "step_size") if k in setting}}
 
 
 @dataclass
@@ -61,24 +100,53 @@ class Task:
     sweep: list
     chooses: bool = True          # tasks whose default the criteria choose (inpainting and SR only report)
     extra: Callable | None = None  # (inputs, results, ctx) -> dict of task-specific numbers
+    region: str | None = None      # key of the inputs' mask when the task changes part of the image: judged on that part
 
 
 class Context:
-    """Models and data shared by the tasks (loaded once)."""
+    """Models and data of one data set shared by the tasks (loaded once).
 
-    def __init__(self, evaluator: str | None, n_real: int = 2000):
-        self.robust, self.standard = synth.load_model("cifar10-l2"), synth.load_model("cifar10-standard")
-        test = data.cifar10("test")
+    Args:
+        dataset: a key of :data:`DATASETS`.
+        evaluator: the judge's model name (None: no judge, for the figures); by default the data set's.
+        n_real: real test images kept as the FD reference (task inputs come from the others).
+    """
+
+    def __init__(self, dataset: str = "cifar10", evaluator: str | None = "", n_real: int = 2000):
+        self.name, self.setup = dataset, DATASETS[dataset]
+        self.robust, self.standard = synth.load_model(self.setup.robust), synth.load_model(self.setup.standard)
+        test = self.setup.test()
         # real reference: the first n_real test images of a fixed shuffle; task inputs come from the rest
         order = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))
         self.pool = test.images[order[n_real:]].float() / 255, test.labels[order[n_real:]]
-        if evaluator:  # the figures need no judge
-            self.evaluator = synth.load_model(evaluator)
+        self.evaluator_name = self.setup.evaluator if evaluator == "" else evaluator
+        if self.evaluator_name:  # the figures need no judge
+            self.evaluator = synth.load_model(self.evaluator_name)
             self.real = effect.RealFeatures(self.evaluator, test.images[order[:n_real]].float() / 255, test.labels[order[:n_real]])
+
+    @property
+    def size(self) -> int:
+        return self.setup.size
+
+    def preset(self, task: "Task") -> str:
+        return preset_of(task, self.name)
 
     def test_images(self, n):
         x, y = self.pool
         return x[:n], y[:n]
+
+
+def preset_of(task: "Task", dataset: str) -> str:
+    """The task's preset on ``dataset``: ``synth.<task>.cifar10[_<kind>]`` -> ``synth.<task>.<dataset>[_<kind>]``, or the
+    data set's base preset of the task where it has none for the seed kind (the seeds are the bench's own either way)."""
+    name = task.preset.replace(".cifar10", f".{dataset}")
+    return name if name in synth.presets.PRESETS else name.rsplit("_", 1)[0]
+
+
+def report_name(name: str, dataset: str) -> str:
+    """bench/results/<report_name>.json and its docs/results.md section: ``effect_<task>`` on CIFAR-10,
+    ``effect_<dataset>_<task>`` on the others."""
+    return f"effect_{name}" if dataset == "cifar10" else f"effect_{dataset}_{name}"
 
 
 def _other_class(labels, seed=1):
@@ -93,6 +161,7 @@ def _generation(kind: str) -> Task:
         return Inputs(seeds, labels, {"seeds": seeds})
 
     preset = f"synth.generate.cifar10_{kind}" if kind != "multivariate" else "synth.generate.cifar10"
+    # (on a data set without a preset for the seed kind, the bench measures the sweep's settings on the multivariate one)
     # multivariate and mixture seeds start close to the class: smaller radii (multivariate: also the confidence caps and
     # the former default, eps 30 with cap 0.99); univariate and uniform seeds start far from it
     sweep = {"multivariate": _ball_sweep((6, 10, 20), caps=(1, 0.999), extra=[(30, 0.99)]),
@@ -121,7 +190,7 @@ def _boost_inputs(ctx, n):
 
 def _inpaint_inputs(ctx, n):
     x, y = ctx.test_images(n)
-    mask = synth.random_patch_mask(n, (32, 32), 10, torch.Generator().manual_seed(0))
+    mask = synth.random_patch_mask(n, (ctx.size, ctx.size), ctx.setup.patch, torch.Generator().manual_seed(0))
     return Inputs(synth.harmonic_fill(x, mask), y, {"image": x, "mask": mask})
 
 
@@ -142,8 +211,9 @@ def _sr_extra(i, results, ctx):
 
 def _paint_inputs(ctx, n):
     x, y = ctx.test_images(n)
-    mask = torch.zeros(1, 1, 32, 32)
-    mask[..., 8:24, 8:24] = 1  # the centre quarter
+    s = ctx.size
+    mask = torch.zeros(1, 1, s, s)
+    mask[..., s // 4:3 * s // 4, s // 4:3 * s // 4] = 1  # the centre quarter
     return Inputs(x, _other_class(y), {"mask": mask})
 
 
@@ -174,7 +244,10 @@ TASKS = {
     "boost": Task("synth.boost.cifar10", _boost_inputs,
                   lambda m, i, p, ov: synth.boost(m, i.starts, i.labels, preset=p, bf16=True, **ov).x,
                   [{"eps": e, "steps": 30, **({"max_prob": c} if c else {})} for e, c in ((3.0, 1), (8.0, 1), (8.0, 0.9))]),
-    "paint_features": Task("synth.paint_features.cifar10", _paint_inputs, _paint, [], chooses=False),
+    # judged on the painted centre quarter, cut out and resized (synth.effect.crop_region); radii at the preset's step
+    # ratio (eps / 15, the notebook's 0.2 at eps 3)
+    "paint_features": Task("synth.paint_features.cifar10", _paint_inputs, _paint,
+                           [{"eps": float(e), "step_size": round(e / 15, 4)} for e in (3, 6, 10)], region="mask"),
     "inpaint": Task("synth.inpaint.cifar10", _inpaint_inputs,
                     lambda m, i, p, ov: synth.inpaint(m, i.args["image"], i.args["mask"], preset=p, bf16=True, **ov).x,
                     [], chooses=False, extra=_inpaint_extra),
@@ -186,25 +259,26 @@ TASKS = {
 
 
 def measure(ctx, task: Task, inputs: Inputs, overrides: dict) -> dict:
-    """Run robust and standard on the same inputs with ``overrides``; the comparison and extras."""
+    """Run robust and standard on the same inputs with ``overrides``; the comparison and the task's extra measures."""
     results = {}
     for name, model in (("robust", ctx.robust), ("standard", ctx.standard)):
-        results[name] = torch.cat([task.run(model, dataclasses.replace(inputs, starts=inputs.starts[k:k + 250],
-                                                                        labels=inputs.labels[k:k + 250],
-                                                                        args=_slice(inputs.args, k, len(inputs.starts))),
-                                            task.preset, overrides).cpu()
-                                   for k in range(0, len(inputs.starts), 250)])
+        b = ctx.setup.batch
+        results[name] = torch.cat([task.run(model, dataclasses.replace(inputs, starts=inputs.starts[k:k + b],
+                                                                        labels=inputs.labels[k:k + b],
+                                                                        args=_slice(inputs.args, k, len(inputs.starts), b)),
+                                            ctx.preset(task), overrides).cpu()
+                                   for k in range(0, len(inputs.starts), b)])
     c = effect.compare(ctx.real, inputs.starts, results["robust"], results["standard"], inputs.labels,
-                       standard_judge=ctx.standard)
+                       standard_judge=ctx.standard, region=inputs.args[task.region] if task.region else None)
     out = {"overrides": overrides, "comparison": c, **results}
     if task.extra:
         out["extra"] = task.extra(inputs, {"starts": inputs.starts, **results}, ctx)
     return out
 
 
-def _slice(args: dict, k: int, n: int) -> dict:
-    """Batch k..k+250 of every per-sample tensor in ``args`` (masks of one image broadcast)."""
-    return {key: v[k:k + 250] if isinstance(v, torch.Tensor) and len(v) == n else v for key, v in args.items()}
+def _slice(args: dict, k: int, n: int, b: int) -> dict:
+    """Batch k..k+b of every per-sample tensor in ``args`` (n per-sample values; masks of one image broadcast)."""
+    return {key: v[k:k + b] if isinstance(v, torch.Tensor) and len(v) == n else v for key, v in args.items()}
 
 
 def choose(rows: list[dict]) -> int:
@@ -229,15 +303,18 @@ def setting_text(cfg: synth.presets.PGDConfig) -> str:
     return f"eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:.3g}{cap}"
 
 
-def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None, evaluator: str) -> str:
-    head = ("| setting | agreement: starts / robust / standard | `cifar10-standard` agrees: robust / standard | "
+def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None, evaluator: str,
+             dataset: str = "cifar10") -> str:
+    """A task's table in docs/results.md: every setting measured, robust and standard side by side, the verdicts."""
+    preset, standard = preset_of(task, dataset), DATASETS[dataset].standard
+    head = (f"| setting | agreement: starts / robust / standard | `{standard}` agrees: robust / standard | "
             "class FD: starts / robust / standard | median L2 moved: robust / standard | mean change /255: robust / standard | "
             + ("PSNR (dB): starts / robust / standard | " if task.extra else "") + "verdict |\n"
             "|---|---|---|---|---|---|" + ("---|" if task.extra else "") + "---|\n")
     lines = []
     for i, r in enumerate(rows):
         c = r["comparison"]
-        cfg = synth.presets.resolve(task.preset, **r["overrides"])
+        cfg = synth.presets.resolve(preset, **r["overrides"])
         s, ro, st = c.starts, c.robust, c.standard
         mark = " **(default)**" if i == chosen else ""
         extra = (" / ".join(f"{r['extra'][k]:.2f}" for k in ("starts", "robust", "standard")) + " | ") if task.extra else ""
@@ -245,17 +322,23 @@ def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None
                      f"| {100 * ro.agreement_standard:.1f} / {100 * st.agreement_standard:.1f}% "
                      f"| {s.fd:.1f} / **{ro.fd:.1f}** / {st.fd:.1f} | {ro.median_l2:.2f} / {st.median_l2:.2f} "
                      f"| {ro.mean_change:.1f} / {st.mean_change:.1f} | {extra}{effect.verdict(c)} |")
-    text = (f"`{name}`: {n} inputs, preset `{task.preset}`; agreement and class-conditional FD in `{evaluator}`'s eyes "
+    text = (f"`{name}`: {n} inputs, preset `{preset}`; agreement and class-conditional FD in `{evaluator}`'s eyes "
             f"(FD to its features of 2,000 real test images, per target class, averaged). ")
+    if task.region:
+        text += ("Every column is measured on the painted region (the centre quarter) cut out and resized to the image size, "
+                 "as an image of its own (`synth.effect.crop_region`). ")
     if chosen is not None:
         c = rows[chosen]["comparison"]
-        cfg = synth.presets.resolve(task.preset, **rows[chosen]["overrides"])
+        cfg = synth.presets.resolve(preset, **rows[chosen]["overrides"])
         shows = all(c.checks[k][2] for k in "abc")
         rule = ("the lowest FD of the settings that meet (a)-(d)" if c.shown else
                 "no setting meets all four; the lowest FD of those that show the effect ((a)-(c)): it " + effect.verdict(c)
                 if shows else "no setting shows the effect; the one that meets the most criteria, then the lowest FD: it "
                 + effect.verdict(c))
-        text += f"Default chosen: {setting_text(cfg)}, by {rule}. " + preset_check(task.preset, cfg.eps, cfg.max_prob) + " "
+        target = task.preset.replace(".cifar10", f".{dataset}")  # where the choice belongs (may not exist yet)
+        check = (preset_check(target, cfg.eps, cfg.max_prob) if target in synth.presets.PRESETS
+                 else f"`{target}` does not exist yet: add the choice to `synth/presets.py`.")
+        text += f"Default chosen: {setting_text(cfg)}, by {rule}. " + check + " "
     return text + "\n\n" + head + "\n".join(lines)
 
 
@@ -264,19 +347,22 @@ def _setting(cfg: synth.presets.PGDConfig) -> synth.presets.PGDConfig:
     return dataclasses.replace(cfg, source="", max_prob=None if cfg.max_prob in (None, 1) else cfg.max_prob)
 
 
-def summary() -> str:
-    """The README's table: each task at its default (the chosen row of a sweep, else its only row), from the saved reports."""
-    lines, evaluator = [], "cifar10-evaluator"
+def summary(dataset: str = "cifar10") -> str:
+    """The README's table for ``dataset``: each task at its default (the chosen row of a sweep, else its only row),
+    from the saved reports."""
+    setup = DATASETS[dataset]
+    lines, evaluator = [], setup.evaluator
     for name, task in TASKS.items():
-        path = RESULTS / f"effect_{name}.json"
+        path = RESULTS / f"{report_name(name, dataset)}.json"
         if not path.exists():
             continue
         d = json.loads(path.read_text())
         rows = saved_rows(d)
-        current = _setting(synth.presets.resolve(task.preset))
-        default = [i for i, r in enumerate(rows) if _setting(synth.presets.resolve(task.preset, **r["overrides"])) == current]
+        preset = preset_of(task, dataset)
+        current = _setting(synth.presets.resolve(preset))
+        default = [i for i, r in enumerate(rows) if _setting(synth.presets.resolve(preset, **r["overrides"])) == current]
         if not default:
-            lines.append(f"| {name} | `{task.preset}` not measured at its current setting: run the bench | | | | |")
+            lines.append(f"| {name} | `{preset}` not measured at its current setting: run the bench | | | | |")
             continue
         c = rows[default[0]]["comparison"]
         s, ro, st = c.starts, c.robust, c.standard
@@ -284,50 +370,59 @@ def summary() -> str:
                      f"{100 * st.agreement:.0f}% | {s.fd:.1f} / **{ro.fd:.1f}** / {st.fd:.1f} | "
                      f"{ro.median_l2:.1f} / {st.median_l2:.1f} | {effect.verdict(c) if task.chooses else 'reported only'} |")
         evaluator = d["evaluator"]
-    return ("Each CIFAR-10 task at its default preset, the robust `cifar10-l2` and its standard twin `cifar10-standard` on the "
-            f"same inputs, judged by the independent robust `{evaluator}` (full tables with every setting tried and the "
-            "`cifar10-standard` judge's column: [docs/results.md](docs/results.md)).\n\n"
+    title = {"cifar10": "CIFAR-10", "imagenette": "Imagenette (128 px)"}.get(dataset, dataset)
+    return (f"Each {title} task at its default preset, the robust `{setup.robust}` and its standard twin `{setup.standard}` "
+            f"on the same inputs, judged by the independent robust `{evaluator}` (full tables with every setting tried and the "
+            f"`{setup.standard}` judge's column: [docs/results.md](docs/results.md)).\n\n"
             "| task | default | evaluator agrees: starts / robust / standard | class FD: starts / robust / standard | "
             "median L2 moved: robust / standard | (a)-(d) |\n|---|---|---|---|---|---|\n" + "\n".join(lines))
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    p.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
+    p.add_argument("--tasks", nargs="+", default=None, choices=list(TASKS), help="default: every task the data set has")
     p.add_argument("--sweep", action="store_true", help="run each task's sweep and choose its default")
     p.add_argument("--n", type=int, default=500, help="inputs per task (a multiple of 10)")
-    p.add_argument("--evaluator", default="cifar10-evaluator")
+    p.add_argument("--evaluator", default=None, help="default: the data set's (cifar10-evaluator, imagenette-evaluator)")
     p.add_argument("--n-real", type=int, default=2000)
     p.add_argument("--threads", type=int, default=None, help="torch threads (1 beside a training run on 2 cores)")
     p.add_argument("--render", action="store_true",
                    help="only rewrite docs/results.md from bench/results/effect_*.json (e.g. after setting a chosen preset)")
     args = p.parse_args()
+    setup = DATASETS[args.dataset]
+    tasks = [t for t in (args.tasks or TASKS) if t not in setup.skip]
+    summary_name = report_name("summary", args.dataset)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.render:
-        for name in args.tasks:
-            path = RESULTS / f"effect_{name}.json"
+        for name in tasks:
+            path = RESULTS / f"{report_name(name, args.dataset)}.json"
             if path.exists():
                 d = json.loads(path.read_text())
-                report(f"effect_{name}", d, markdown(name, TASKS[name], d["n"], saved_rows(d), d["chosen"], d["evaluator"]),
+                report(report_name(name, args.dataset), d,
+                       markdown(name, TASKS[name], d["n"], saved_rows(d), d["chosen"], d["evaluator"], args.dataset),
                        doc="docs/results.md", measured=d["measured"], machine=d["machine"], script=d.get("script"))
-        report("effect_summary", {}, summary())
+        report(summary_name, {}, summary(args.dataset))
         return
-    ctx = Context(args.evaluator, args.n_real)
-    for name in args.tasks:
+    ctx = Context(args.dataset, args.evaluator or setup.evaluator, args.n_real)
+    for name in tasks:
         task = TASKS[name]
         n = min(args.n, 100) if name == "interpolate" else args.n
         inputs = task.inputs(ctx, n)
-        settings = task.sweep if args.sweep and task.sweep else [{}]
+        sweep = [ov for ov in task.sweep if setup.caps or ov.get("max_prob", 1) == 1]
+        settings = [scaled(ov, setup.scale) for ov in sweep] if args.sweep and sweep else [{}]
         rows = []
         for ov in settings:
             rows.append(measure(ctx, task, inputs, ov))
             print(name, ov, effect.verdict(rows[-1]["comparison"]), rows[-1]["comparison"].as_dict()["robust"], flush=True)
         chosen = choose(rows) if args.sweep and task.chooses and task.sweep else None
-        data_out = {"n": n, "evaluator": args.evaluator, "preset": task.preset, "chosen": chosen, "sweep": args.sweep,
+        data_out = {"n": n, "evaluator": ctx.evaluator_name, "preset": preset_of(task, args.dataset), "chosen": chosen,
+                    "sweep": args.sweep, "dataset": args.dataset,
                     "rows": [{"overrides": r["overrides"], **r["comparison"].as_dict(), "extra": r.get("extra")} for r in rows]}
-        report(f"effect_{name}", data_out, markdown(name, task, n, rows, chosen, args.evaluator), doc="docs/results.md")
-    report("effect_summary", {}, summary())
+        report(report_name(name, args.dataset), data_out,
+               markdown(name, task, n, rows, chosen, ctx.evaluator_name, args.dataset), doc="docs/results.md")
+    report(summary_name, {}, summary(args.dataset))
 
 
 if __name__ == "__main__":
