@@ -20,6 +20,7 @@ from bench._report import ROOT, report
 
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "results"
+RESULTS_JSON = ROOT / "bench" / "results" / "notebooks.json"
 
 
 def run(path: Path) -> None:
@@ -28,24 +29,26 @@ def run(path: Path) -> None:
     papermill.execute_notebook(str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True)
 
 
-def collect() -> tuple[dict, str]:
+def collect(previous: dict | None = None) -> tuple[dict, str]:
+    """Each executed notebook's run time and its ``results/<notebook>/table_*.md`` tables; a notebook whose tables are
+    not on this machine (results/ is not committed) keeps the ones ``previous`` (the last bench/results/notebooks.json)
+    has, so that running one notebook does not drop the others' tables."""
+    previous = previous or {}
     data, parts = {}, []
     for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
-        tables = sorted((RESULTS / path.stem).glob("table_*.md"))
+        tables = {t.stem: t.read_text().strip() for t in sorted((RESULTS / path.stem).glob("table_*.md"))}
+        tables = tables or previous.get(path.stem, {}).get("tables", {})
         meta = json.loads(path.read_text())["metadata"].get("papermill", {})
         if not meta and not tables:
             parts.append(f"**{path.stem}**: not run in full mode yet.")
             continue
         minutes = (meta.get("duration") or 0) / 60  # None while papermill is still running it
         failed = meta.get("exception")
-        entry = {"minutes": round(minutes, 1), "failed": bool(failed), "tables": {}}
+        entry = {"minutes": round(minutes, 1), "failed": bool(failed), "tables": tables}
         state = ", FAILED" if failed else ("" if minutes else ", unfinished")
         head = f"**{path.stem}** (full mode, {minutes:.0f} min{state})"
         parts.append(head + (":" if tables else ": no tables (figures only, in `results/`)."))
-        for t in tables:
-            text = t.read_text().strip()
-            entry["tables"][t.stem] = text
-            parts.append(f"`{t.stem}`\n\n{text}")
+        parts += [f"`{name}`\n\n{text}" for name, text in tables.items()]
         data[path.stem] = entry
     return data, "\n\n".join(parts)
 
@@ -60,7 +63,8 @@ def main(argv=None):
         for path in sorted(NOTEBOOKS.glob("[0-9]*.ipynb")):
             if not args.only or any(path.stem.startswith(o) for o in args.only):
                 run(path)
-    data, markdown = collect()
+    saved = RESULTS_JSON.read_text() if RESULTS_JSON.exists() else "{}"
+    data, markdown = collect(json.loads(saved).get("notebooks"))
     report("notebooks", {"notebooks": data}, markdown, doc="docs/reproducing.md")
 
 

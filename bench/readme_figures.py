@@ -17,6 +17,7 @@ import torch
 import synth
 from bench.effect import DATASETS, TASKS, Context, report_name
 from synth import viz
+from synth.generators import bundled_generators
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
@@ -37,8 +38,9 @@ def task_grid(ctx, name, path):
                        {k: v[idx] if isinstance(v, torch.Tensor) and len(v) == len(inputs.starts) else v
                         for k, v in inputs.args.items()})
     rows = [sub.starts] + [task.run(m, sub, ctx.preset(task), {}).cpu() for m in (ctx.robust, ctx.standard)]
-    start_name = {"translate": "source", "sketch_to_image": "sketch", "boost": "VAE sample", "inpaint": "harmonic fill",
-                  "super_resolve": "bicubic", "interpolate": "source", "paint_features": "image"}.get(name, "seed")
+    start_name = {"translate": "source", "sketch_to_image": "sketch", "boost": "VAE sample", "boost_dcgan": "DCGAN sample",
+                  "inpaint": "harmonic fill", "super_resolve": "bicubic", "interpolate": "source",
+                  "paint_features": "image"}.get(name, "seed")
     titles = [("to " if name in ("translate", "paint_features", "interpolate") else "") + ctx.robust.classes[c]
               for c in sub.labels.tolist()]
     # at least one screen pixel per image pixel (the figure is saved at 120 dpi): 32 px drawn 3.75x, 128 px 1.1x
@@ -52,7 +54,8 @@ def main():
     p.add_argument("--tasks", nargs="+", default=None, choices=list(TASKS), help="default: every task the data set has")
     args = p.parse_args()
     ctx = Context(args.dataset, None)
-    for name in args.tasks or [t for t in TASKS if t not in ctx.setup.skip]:
+    bundled = bundled_generators()
+    for name in args.tasks or [t for t in TASKS if t not in ctx.setup.skip and TASKS[t].generator in (None, *bundled)]:
         task_grid(ctx, name, OUT / f"{report_name(name, args.dataset)}.png")
     if args.dataset != "cifar10":
         return

@@ -499,6 +499,7 @@ def main(argv=None) -> int:
         model = load_model(args.model, device=ctx.device)
         job = JOBS[args.command](args, model)
         out = jobs.Output(Path(args.out), ctx, images=args.command != "evaluate")
+        resumed = sum(i < job.n for i in out.records()) if ctx.main else 0  # finished by an earlier run
         started = time.perf_counter()
         rows = jobs.run(job.work, job.n, out, args.batch_size, desc=f"synth {args.command}")
         if ctx.main:
@@ -509,8 +510,9 @@ def main(argv=None) -> int:
                 (out.folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
                 print(json.dumps(summary, indent=2))
             seconds = time.perf_counter() - started
-            print(f"{job.n} samples in {out.folder}: {seconds:.1f} s on {ctx.world} process(es), "
-                  f"{job.n / seconds:.2f} samples/s", file=sys.stderr)
+            done = job.n - resumed
+            print(f"{job.n} samples in {out.folder}" + (f" ({resumed} from an earlier run)" if resumed else "")
+                  + f": {done} in {seconds:.1f} s on {ctx.world} process(es), {done / seconds:.2f} samples/s", file=sys.stderr)
         return 0
     except (UsageError, ImageError, DataMissingError, ModelUnavailableError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

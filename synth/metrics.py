@@ -53,9 +53,11 @@ def features(model, x: torch.Tensor, batch_size: int = 250) -> torch.Tensor:
 
 
 @torch.no_grad()
-def agreement(model, x: torch.Tensor, label: torch.Tensor) -> float:
-    """Fraction (0..1) of images the classifier assigns to the intended class."""
-    return float((model.predict(x.to(model.device)).argmax(1).cpu() == label.cpu()).float().mean())
+def agreement(model, x: torch.Tensor, label: torch.Tensor, batch_size: int = 250) -> float:
+    """Fraction (0..1) of images (N, 3, H, W) in [0, 1] the classifier assigns to the intended class (N,)."""
+    hits = sum(int((model.predict(x[i:i + batch_size].to(model.device)).argmax(1).cpu() == label[i:i + batch_size].cpu()).sum())
+               for i in range(0, len(x), batch_size))
+    return hits / max(len(x), 1)
 
 
 def inception_weights_path() -> Path:

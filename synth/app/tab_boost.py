@@ -13,28 +13,36 @@ from .views import DISPLAY, pil, top5
 from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
                       primary_button, result_panel, seed_box, shown_image)
 
-SOURCES = ("sample the bundled VAE (cifar10-cvae)", "my image")
 FIELDS = ("eps", "steps", "max_prob")  # the step size is BIGRoC's eps / steps
+UPLOAD = "my image"
 
 
-def vae_sample(model, label: int | None, seed: int):
-    """(a (1, 3, H, W) sample of the bundled conditional VAE at the model's size, its class): with no class chosen
-    the seed picks one, so the first click works."""
+def generator_sources() -> dict[str, str]:
+    """{choice shown in the tab: bundled generator name}, e.g. "sample the bundled VAE (cifar10-cvae)"."""
+    from ..generators import bundled_generators, load_generator
+    return {f"sample the bundled {load_generator(name).card['kind'].split()[-1]} ({name})": name for name in bundled_generators()}
+
+
+def generator_sample(name: str, model, label: int | None, seed: int):
+    """(a (1, 3, H, W) sample of the bundled conditional generator ``name`` at the model's size, its class): with no
+    class chosen the seed picks one, so the first click works."""
     from ..generators import load_generator
     if model.dataset != "cifar10":
-        raise ValueError("The bundled VAE makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
+        raise ValueError(f"The bundled generator {name} makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
     y = seed % len(model.classes) if label is None else label
-    x = load_generator("cifar10-cvae").sample(torch.tensor([y]), torch.Generator().manual_seed(seed))
+    x = load_generator(name).sample(torch.tensor([y]), torch.Generator().manual_seed(seed))
     return fit_square(x, model.input_size), y
 
 
 def build(store, examples=()):
     cfg = preset_values("boost", store.get(store.default))
+    generators = generator_sources()
     gr.Markdown("BIGRoC: a few targeted PGD steps (step eps/T) inside a small ball make a generator's image more "
-                "like its class. Boost a sample of the bundled conditional VAE, or any image. " + FIT_NOTE)
+                "like its class. Boost a sample of a bundled conditional generator, or any image. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
-            source = gr.Radio(list(SOURCES), value=SOURCES[0], label="image to boost")
+            choices = [*generators, UPLOAD]
+            source = gr.Radio(choices, value=choices[0], label="image to boost")
             image = ImageUpload(type="filepath", label="your image (when 'my image')", height=DISPLAY, sources=["upload", "clipboard"])
             if examples:
                 gr.Examples([[e] for e in examples], [image])
@@ -55,8 +63,8 @@ def build(store, examples=()):
         n_steps = check_steps(steps)
         m0 = store.get(model_name)
         y = optional_label(m0, label_name)
-        if source_v == SOURCES[0]:
-            x, y = vae_sample(m0, y, int(seed_v or 0))
+        if source_v in generators:
+            x, y = generator_sample(generators[source_v], m0, y, int(seed_v or 0))
         else:
             x = image_input(m0, path).cpu()
         options = dict(eps=float(eps), steps=n_steps, max_prob=float(max_prob or 1.0))
@@ -74,7 +82,7 @@ def build(store, examples=()):
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 
     # an uploaded or example image is what the visitor wants boosted
-    image.change(lambda path: gr.update(value=SOURCES[1]) if path else gr.update(), image, source, api_visibility="private")
+    image.change(lambda path: gr.update(value=UPLOAD) if path else gr.update(), image, source, api_visibility="private")
     # the cap comes last so that API callers written before it existed keep working
     c = controls
     go.click(on_gpu(run), [source, image, model, label, c["eps"], c["steps"], seed, compare, c["max_prob"]],
