@@ -11,6 +11,11 @@ from bench._report import report
 from synth.sources import ASSETS
 
 
+def threat(norm: str, eps: float) -> str:
+    """"L2 eps 0.5" or "Linf eps 8/255" (Linf radii read in 255ths)."""
+    return f"L2 eps {eps:g}" if norm == "l2" else f"Linf eps {eps * 255:.3g}/255"
+
+
 def devices(cycles: list[dict]) -> str:
     """Where a lineage of training cycles ran: "on <device>", or each device with the runs (1-based) that used it.
 
@@ -42,7 +47,7 @@ def main():
                         f"{t['epochs']} epochs, {t['wall_minutes']} min {devices([t])} | - | - | - | {size:.1f} MB |")
             continue
         t, m = card["training"], card["metrics"]
-        robust = f"L2 eps {card['robust']['eps']}" if card.get("robust") else "standard"
+        robust = threat(card["robust"]["norm"], card["robust"]["eps"]) if card.get("robust") else "standard"
         atk = t.get("attack")
         cycles, minutes = [t], t["wall_minutes"]
         while cycles[0].get("init_from"):  # second training cycles started from an earlier card
@@ -50,9 +55,10 @@ def main():
             minutes += cycles[0]["wall_minutes"]
         epochs = " + ".join(str(c["epochs"]) for c in cycles)
         recipe = f"{epochs} epochs{f' ({len(cycles)} one-cycle runs)' if len(cycles) > 1 else ''}, {minutes:.1f} min {devices(cycles)}" + (
-            f"; attack {atk['steps']} step{'s' if atk['steps'] != 1 else ''} of {atk['step_size']:.3g}" if atk else "")
+            f"; attack {atk['steps']} step{'s' if atk['steps'] != 1 else ''} of {atk['step_size']:.3g}"
+            + (" from a random start" if atk.get("random_start") else "") if atk else "")
         ev = m.get("attack")
-        rob = f"{m['robust_acc']:.2f}% (L2 eps {ev['eps']}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
+        rob = f"{m['robust_acc']:.2f}% ({threat(ev['norm'], ev['eps'])}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
         arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else
                                f" width_mult {card['width'] / 64:g}" if card["arch"].startswith("mobilenet") else "")
         n_pgd = m.get("robust_test_images", m["test_images"])  # older cards measured both on the same images

@@ -13,10 +13,13 @@ AUTOATTACK_NORMS = {"l2": "L2", "linf": "Linf"}
 
 
 def pgd_attack(model, x: torch.Tensor, y: torch.Tensor, norm: str, eps: float, steps: int, step_size: float,
-               bf16: bool = False) -> PGDResult:
-    """Untargeted PGD (no random start): maximise the cross-entropy of the true labels ``y`` inside the ball around
-    ``x`` ((N, 3, H, W) in [0, 1]); the attack of adversarial training and of the PGD evaluations."""
-    return pgd(model, x, -class_score(y), ball(norm, eps), steps=steps, step_size=step_size, bf16=bf16)
+               bf16: bool = False, start: torch.Tensor | None = None) -> PGDResult:
+    """Untargeted PGD: maximise the cross-entropy of the true labels ``y`` inside the ball around ``x``
+    ((N, 3, H, W) in [0, 1]); the attack of adversarial training and of the PGD evaluations. It starts at ``x``, or
+    at ``start`` (same shape, e.g. a random point of the ball, ``ball(norm, eps).random_start(x, x, generator)``:
+    FGSM with a random start, Wong et al. 2020)."""
+    return pgd(model, x if start is None else start, -class_score(y), ball(norm, eps), steps=steps,
+               step_size=step_size, anchor=x, bf16=bf16)
 
 
 def correct_under_attack(model, x: torch.Tensor, y: torch.Tensor, *, norm: str, eps: float, attack: str = "pgd",

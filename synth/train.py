@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from . import data, ddp, jobs
 from .architectures import build
+from .constraints import ball
 from .evaluation import pgd_attack
 from .model import RobustClassifier, Robustness
 from .pgd import autocast, bf16_is_native
@@ -77,6 +78,9 @@ def parse_args(argv=None):
     p.add_argument("--eps", type=float, default=0.0, help="training attack radius on [0,1] images; 0 = standard training")
     p.add_argument("--attack-steps", type=int, default=7)
     p.add_argument("--attack-step-size", type=float, default=None, help="default 2.5*eps/attack-steps")
+    p.add_argument("--attack-random-start", action="store_true",
+                   help="start each training attack at a uniformly random point of the ball (FGSM with a random start, "
+                        "Wong et al. 2020: --attack-steps 1 --attack-step-size 1.25*eps)")
     p.add_argument("--eval-eps", type=float, default=None, help="radius of the evaluation attack (default: --eps, or 0.5 for CIFAR-10)")
     p.add_argument("--eval-steps", type=int, default=20)
     p.add_argument("--eval-every", type=int, default=5, help="epochs between subset evaluations")
@@ -402,10 +406,13 @@ def train_epoch(run: Run, epoch: int, ck: dict | None = None) -> dict:
         if args.cutmix:
             x, partner, own = cutmix(x, args.cutmix, g)
             own, y_partner = ddp.share(own.to(run.device), rank, world), ddp.share(y[partner], rank, world)
+        # the random start is drawn for the whole global batch too, so 1 and N processes see the same starts
+        start = ball(args.norm, args.eps).random_start(x, x, g) if args.eps > 0 and args.attack_random_start else None
         x, y = ddp.share(x, rank, world), ddp.share(y, rank, world)
+        start = None if start is None else ddp.share(start, rank, world)
         x = x.contiguous(memory_format=torch.channels_last if args.channels_last else torch.contiguous_format)
         if args.eps > 0:
-            x = pgd_attack(run.model, x, y, args.norm, args.eps, args.attack_steps, run.step_size, args.bf16).x
+            x = pgd_attack(run.model, x, y, args.norm, args.eps, args.attack_steps, run.step_size, args.bf16, start).x
             run.model.train()
         for group in run.opt.param_groups:
             group["lr"] = lr_at((epoch * steps + b) / total, args.lr)
@@ -461,7 +468,8 @@ def make_card(run: Run, clean: float, robust_acc: float | None, final_images: in
                      + (f" + CutMix (probability {args.cutmix:g}, box area uniform in [0, 1], labels weighted by area)"
                         if args.cutmix else ""),
                      "attack": ({"norm": args.norm, "eps": args.eps, "steps": args.attack_steps, "step_size": run.step_size,
-                                 "random_start": False, "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
+                                 "random_start": args.attack_random_start,
+                                 "mode": "eval-mode BN" + (", bf16" if args.bf16 else "")}
                                 if args.eps > 0 else None),
                      "weight_ema": ({"decay": args.ema, "note": "the shipped weights and BN statistics are the exponential "
                                                               "moving average, updated after every optimiser step"}

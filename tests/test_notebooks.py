@@ -12,7 +12,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_quick(path, tmp_path):
     papermill = pytest.importorskip("papermill")
-    needed = {"cifar10-l2", "cifar10-standard"} | ({"cifar10-cvae"} if "bigroc" in path.stem else set())
+    needed = {"cifar10-l2", "cifar10-standard"} | ({"cifar10-cvae", "cifar10-evaluator"} if "bigroc" in path.stem else set())
     missing = {n for n in needed if not (ASSETS / f"{n}.safetensors").exists()}
     if missing:
         pytest.skip(f"bundled models {sorted(missing)} not trained yet")

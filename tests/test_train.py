@@ -117,7 +117,8 @@ def test_trivial_augment_changes_most_images_and_replays_from_the_generator():
     assert changed > 16  # one operation per image; only the identity (1 in 14) and zero strengths leave it as it was
 
 
-@pytest.mark.parametrize("extra", [[], ["--ema", "0.9"]], ids=["plain", "ema"])
+@pytest.mark.parametrize("extra", [[], ["--ema", "0.9"], ["--norm", "linf", "--eps", "0.03", "--attack-random-start"]],
+                         ids=["plain", "ema", "linf-random-start"])
 def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, capsys, extra):
     """Killed mid-epoch, the run resumes from the in-epoch checkpoint and ends with exactly the
     weights of an uninterrupted run (same batches, augmentations, optimizer state and weight average)."""
@@ -147,6 +148,7 @@ def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, caps
     assert whole.keys() == cut.keys() and all(torch.equal(whole[k], cut[k]) for k in whole)
     card = json.loads((tmp_path / "models" / "cut.json").read_text())
     assert [e["epoch"] for e in card["training"]["log"]] == [1, 2]
+    assert card["training"]["attack"]["random_start"] == ("--attack-random-start" in extra)
 
 
 def test_ema_ships_the_weight_average_not_the_last_weights(tmp_path):
@@ -272,7 +274,7 @@ def test_data_parallel_training_on_two_processes_matches_one(tmp_path):
     a, b, u = (load_file(tmp_path / "models" / f"{n}.safetensors") for n in ("one", "two", "untrained"))
     assert a.keys() == b.keys()
     for k in a:
-        assert torch.allclose(a[k], b[k], atol=1e-4, rtol=1e-4), k
+        assert torch.allclose(a[k], b[k], atol=1e-4, rtol=1e-4), (k, (a[k] - b[k]).abs().max().item(), (a[k] - u[k]).abs().max().item())
     # the step moved the weights far more than the two runs differ
     moved = max((a[k] - u[k]).abs().max().item() for k in a if k.endswith("weight"))
     differ = max((a[k] - b[k]).abs().max().item() for k in a if k.endswith("weight"))

@@ -1,6 +1,9 @@
 """Boost tab: BIGRoC (Alg. 2) on a generator's sample or an uploaded image."""
 from __future__ import annotations
 
+import functools
+import json
+
 import gradio as gr
 import torch
 
@@ -19,18 +22,27 @@ UPLOAD = "my image"
 
 def generator_sources() -> dict[str, str]:
     """{choice shown in the tab: bundled generator name}, e.g. "sample the bundled VAE (cifar10-cvae)"."""
-    from ..generators import bundled_generators, load_generator
-    return {f"sample the bundled {load_generator(name).card['kind'].split()[-1]} ({name})": name for name in bundled_generators()}
+    from ..generators import ASSETS, bundled_generators
+
+    def kind(name: str) -> str:
+        return json.loads((ASSETS / f"{name}.json").read_text())["kind"].split()[-1]
+    return {f"sample the bundled {kind(name)} ({name})": name for name in bundled_generators()}
+
+
+@functools.lru_cache(maxsize=None)
+def loaded_generator(name: str):
+    """A bundled generator, read from disk once per process (sampling never changes it)."""
+    from ..generators import load_generator
+    return load_generator(name)
 
 
 def generator_sample(name: str, model, label: int | None, seed: int):
     """(a (1, 3, H, W) sample of the bundled conditional generator ``name`` at the model's size, its class): with no
     class chosen the seed picks one, so the first click works."""
-    from ..generators import load_generator
     if model.dataset != "cifar10":
         raise ValueError(f"The bundled generator {name} makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
     y = seed % len(model.classes) if label is None else label
-    x = load_generator(name).sample(torch.tensor([y]), torch.Generator().manual_seed(seed))
+    x = loaded_generator(name).sample(torch.tensor([y]), torch.Generator().manual_seed(seed))
     return fit_square(x, model.input_size), y
 
 

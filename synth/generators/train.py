@@ -106,7 +106,9 @@ def main(argv=None):
                          "augmentation": "horizontal flip", "seed": args.seed,
                          "wall_minutes": round(log[-1]["minutes"], 1) if log else 0.0,
                          "device": f"cpu, {torch.get_num_threads()} threads",
-                         "command": f"python -m synth.generators --kind {args.kind} --name {args.name} --epochs {args.epochs}",
+                         "command": f"python -m synth.generators --kind {args.kind} --name {args.name} --epochs {args.epochs} "
+                                        f"--width {args.width} --latent {args.latent} --batch-size {args.batch_size} "
+                                        f"--lr {args.lr:g} --seed {args.seed}",
                          "log": log},
             "parameters": sum(p.numel() for p in model.parameters())}
     out = Path(args.out_dir)

@@ -1,0 +1,142 @@
+"""AutoAttack (version "standard": APGD-CE, APGD-T, FAB-T, Square; RobustBench's protocol) on the full test sets of the
+bundled robust models, resumable across sessions.
+
+    python -m bench.autoattack --model cifar10-l2 [--minutes 150] [--chunk 20]   # run (in the background)
+    python -m bench.autoattack --report                                          # table and finished cards only
+
+On two CPU cores a robust CIFAR-10 image costs seconds of AutoAttack (APGD-T and FAB-T try 9 target classes each), so a
+test set takes more than one session. Each finished chunk appends one line per image (index, label, clean and robust
+verdicts) to ``bench/results/autoattack/<model>.jsonl``, which is committed; the next session's run continues where it
+stopped. The images are taken in a fixed random order (seed 0) because the test sets are stored class by class: the
+accuracy over the images done so far is then an unbiased estimate of the full set's, reported with its 95% interval
+until all are done. A finished model gets ``metrics.autoattack`` in its card. Writes bench/results/autoattack.json and
+the section ``autoattack`` of docs/results.md, with RobustBench's numbers for comparable models as context.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import torch
+
+import synth
+from bench._report import RESULTS, report
+from synth.evaluation import correct_under_attack
+from synth.sources import ASSETS, bundled_names
+from synth.sources.robustbench_models import reported
+
+PROGRESS = RESULTS / "autoattack"
+# RobustBench entries shown next to each threat model (architecture, clean %, AutoAttack %, from robustbench_info.json)
+CONTEXT = {("cifar10", "l2"): ["cifar10/L2/Engstrom2019Robustness", "cifar10/L2/Rade2021Helper_R18_ddpm"],
+           ("cifar10", "linf"): ["cifar10/Linf/Wong2020Fast", "cifar10/Linf/Engstrom2019Robustness"]}
+
+
+def robust_models() -> list[str]:
+    """Bundled classifiers trained against an attack (their card's ``robust`` is set)."""
+    return [n for n in bundled_names() if json.loads((ASSETS / f"{n}.json").read_text()).get("robust")]
+
+
+def order(n: int) -> torch.Tensor:
+    """The fixed evaluation order of a test set of ``n`` images (a permutation, seed 0)."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(0))
+
+
+def done(model: str) -> list[dict]:
+    path = PROGRESS / f"{model}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def evaluate(name: str, minutes: float, chunk: int, threads: int | None) -> None:
+    """Attack the next chunks of ``name``'s test set in the fixed order until ``minutes`` would be exceeded."""
+    if threads:
+        torch.set_num_threads(threads)
+    model = synth.load_model(name)
+    card = json.loads((ASSETS / f"{name}.json").read_text())
+    test = synth.data.load(model.dataset, "test", model.input_size[0])
+    finished = {r["index"] for r in done(name)}
+    todo = [i for i in order(len(test)).tolist() if i not in finished]
+    PROGRESS.mkdir(parents=True, exist_ok=True)
+    t0, per_chunk = time.time(), 0.0
+    print(f"{name}: {len(finished)} of {len(test)} done, {len(todo)} to go", flush=True)
+    for k in range(0, len(todo), chunk):
+        if time.time() - t0 + per_chunk > minutes * 60:
+            break
+        idx = todo[k:k + chunk]
+        x, y = test.images[idx].float() / 255, test.labels[idx]
+        start = time.time()
+        with torch.no_grad():
+            clean = model(x).argmax(1) == y
+        robust = correct_under_attack(model, x, y, norm=card["robust"]["norm"], eps=card["robust"]["eps"],
+                                      attack="autoattack", version="standard", seed=0)
+        with open(PROGRESS / f"{name}.jsonl", "a") as f:
+            for i, label, c, r in zip(idx, y.tolist(), clean.tolist(), robust.tolist()):
+                f.write(json.dumps({"index": i, "label": label, "clean": c, "robust": r}) + "\n")
+        per_chunk = time.time() - start
+        n_done = len(finished) + k + len(idx)
+        print(f"{name}: {n_done}/{len(test)} done, {per_chunk / len(idx):.1f} s per image", flush=True)
+
+
+def interval(k: int, n: int) -> float:
+    """Half-width of the 95% normal interval of a proportion k/n, in percent."""
+    p = k / n
+    return 196 * math.sqrt(p * (1 - p) / n)
+
+
+def summarise() -> None:
+    """The table of every model with results, and ``metrics.autoattack`` in the cards of the finished ones."""
+    rows, data = [], {}
+    for name in robust_models():
+        results = done(name)
+        if not results:
+            continue
+        card_path = ASSETS / f"{name}.json"
+        card = json.loads(card_path.read_text())
+        total = len(synth.data.load(card["dataset"], "test", card["input_size"][0]))
+        n, robust = len(results), sum(r["robust"] for r in results)
+        clean = sum(r["clean"] for r in results)
+        entry = {"n": n, "total": total, "clean_acc": 100 * clean / n, "autoattack_acc": 100 * robust / n,
+                 "interval": interval(robust, n), "pgd_acc": card.get("metrics", {}).get("robust_acc"),
+                 "norm": card["robust"]["norm"], "eps": card["robust"]["eps"]}
+        data[name] = entry
+        if n == total:
+            card.setdefault("metrics", {})["autoattack"] = {
+                "test_images": n, "clean_acc": round(entry["clean_acc"], 2), "robust_acc": round(entry["autoattack_acc"], 2),
+                "attack": {"name": "AutoAttack", "version": "standard", "norm": entry["norm"], "eps": entry["eps"],
+                           "implementation": "pyautoattack (Croce & Hein)", "seed": 0}}
+            card_path.write_text(json.dumps(card, indent=2) + "\n")
+        progress = "all" if n == total else f"{n:,} of {total:,} (random order)"
+        aa = f"{entry['autoattack_acc']:.2f}" + ("" if n == total else f" +- {entry['interval']:.1f}")
+        context = "; ".join(f"{k.split('/')[-1]} ({r['architecture']}) {r['clean_acc']:.2f} / {r['autoattack_acc']:.2f}"
+                            for k in CONTEXT.get((card["dataset"], entry["norm"]), []) if (r := reported(*k.split("/"))))
+        eps = f"{entry['eps']:.4g}" if entry["norm"] == "l2" else f"{entry['eps'] * 255:.3g}/255"
+        rows.append(f"| `{name}` | {entry['norm'].upper()} {eps} | {progress} | {entry['clean_acc']:.2f} | **{aa}** | "
+                    f"{entry['pgd_acc'] if entry['pgd_acc'] is not None else '-'} | {context or '-'} |")
+    md = ["AutoAttack (standard version, pyautoattack) at each model's training radius, on its test set in a fixed "
+          "random order; until a set is finished the accuracy is over the images done, with its 95% interval. PGD: the "
+          "card's own 20-step figure. RobustBench's clean / AutoAttack accuracy of comparable models for context "
+          "(other networks, data and budgets).", "",
+          "| model | threat model | images | clean % | AutoAttack % | PGD-20 % (card: all test images) | RobustBench, for context |",
+          "|---|---|---|---:|---:|---:|---|", *(rows or ["| - | - | none yet | - | - | - | - |"])]
+    report("autoattack", {"models": data}, "\n".join(md), doc="docs/results.md")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", action="append", default=None, help="bundled robust model (repeatable); default: none")
+    p.add_argument("--minutes", type=float, default=150, help="stop before this wall time is exceeded")
+    p.add_argument("--chunk", type=int, default=20, help="images per AutoAttack call (each one is saved)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--report", action="store_true", help="only write the table and the finished cards")
+    args = p.parse_args(argv)
+    if not args.report:
+        for name in args.model or []:
+            if name not in robust_models():
+                raise SystemExit(f"{name} is not a bundled robust model ({', '.join(robust_models())})")
+            evaluate(name, args.minutes, args.chunk, args.threads)
+    summarise()
+
+
+if __name__ == "__main__":
+    main()
