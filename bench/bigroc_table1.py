@@ -26,7 +26,7 @@ import torch
 
 import synth
 from bench._report import ROOT, report
-from bench.table1 import load, run, synth_command, training_features
+from bench.table1 import load, run, synth_command, training_images
 from synth import metrics, viz
 from synth.data import download_allowed
 from synth.generators import ASSETS, bundled_generators
@@ -56,11 +56,11 @@ def main(argv=None):
         run(synth_command(*base, "--model", "cifar10-standard", "--out", str(out / g / "standard")))
 
     judge = synth.load_model(JUDGE)
-    train = synth.data.load("cifar10", "train")
-    real = training_features(judge, args.n_train)
+    train, n_set = training_images(args.n_train)
+    real = metrics.features(judge, train.float() / 255)
     labels = torch.arange(n) % 10  # --classes all: the classes in turn
     with_inception = metrics.inception_weights_path().exists() or download_allowed(None)
-    train_images = train.images[::max(1, len(train) // args.n_train)][:args.n_train].float() / 255 if with_inception else None
+    train_images = train.float() / 255 if with_inception else None
     results, figure = {}, []
     for g in names:
         kind = json.loads((ASSETS / f"{g}.json").read_text())["kind"]
@@ -78,7 +78,7 @@ def main(argv=None):
     viz.grid(torch.cat(figure), 3 * len(names), scale=1.0, col_titles=list(synth.load_model("cifar10-l2").classes),
              row_titles=[f"{g}: {k}" for g in names for k in ("sample", "robust", "standard")], path=FIGURE)
 
-    reference = f"the {len(train):,}" if args.n_train >= len(train) else f"{args.n_train:,} evenly spaced"
+    reference = f"the {n_set:,}" if args.n_train >= n_set else f"{args.n_train:,} evenly spaced"
     md = [f"{n:,} samples of each bundled generator ({n // 10:,} per class), boosted with `synth boost` at the default "
           "preset (`synth.boost.cifar10`: L2 eps 8, 30 steps of eps/30) by `cifar10-l2` and, on the same samples, by the "
           f"standard twin. Frechet distance to {reference} CIFAR-10 training images in `{JUDGE}`'s penultimate features "

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from bench._report import report
+from bench._report import RESULTS, report
 from synth.sources import ASSETS
 
 
@@ -35,8 +35,20 @@ def devices(cycles: list[dict]) -> str:
     return "(" + "; ".join(f"run{'s' if a != b else ''} {a if a == b else f'{a}-{b}'} on {d}" for d, a, b in groups) + ")"
 
 
+def autoattack(card: dict, partial: dict) -> str:
+    """The card's AutoAttack accuracy (full test set), else the estimate over the images bench/autoattack.py has
+    done so far, with its 95% interval."""
+    if full := card.get("metrics", {}).get("autoattack"):
+        return f"{full['robust_acc']:.2f}%"
+    if est := partial.get(card["name"]):
+        return f"{est['autoattack_acc']:.1f} +- {est['interval']:.1f}% ({est['n']:,} images so far)"
+    return "-"
+
+
 def main():
     rows, cards = [], {}
+    saved = RESULTS / "autoattack.json"
+    partial = json.loads(saved.read_text())["models"] if saved.exists() else {}
     for path in sorted(ASSETS.glob("*.json")):
         card = json.loads(path.read_text())
         cards[card["name"]] = card
@@ -44,7 +56,7 @@ def main():
         if "arch" not in card:  # a generator
             t = card["training"]
             rows.append(f"| `{card['name']}` | {card['kind']} (latent {card['latent']}, width {card['width']}) | {card['dataset']} | - | "
-                        f"{t['epochs']} epochs, {t['wall_minutes']} min {devices([t])} | - | - | - | {size:.1f} MB |")
+                        f"{t['epochs']} epochs, {t['wall_minutes']} min {devices([t])} | - | - | - | - | {size:.1f} MB |")
             continue
         t, m = card["training"], card["metrics"]
         robust = threat(card["robust"]["norm"], card["robust"]["eps"]) if card.get("robust") else "standard"
@@ -64,11 +76,16 @@ def main():
         n_pgd = m.get("robust_test_images", m["test_images"])  # older cards measured both on the same images
         n_test = f"{m['test_images']:,}" + (f" (PGD: {n_pgd:,})" if n_pgd != m["test_images"] else "")
         rows.append(f"| `{card['name']}` | {arch} | {card['dataset']} {card['input_size'][0]} px | "
-                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {n_test} | {size:.1f} MB |")
+                    f"{robust} | {recipe} | {m['clean_acc']:.2f}% | {rob} | {autoattack(card, partial) if card.get('robust') else '-'} | "
+                    f"{n_test} | {size:.1f} MB |")
     md = ("Accuracies on the test split (Imagenette: val; *test images* says when a run measured a fixed random subset, "
-          "and *PGD* when the attack ran on a subset only) at the end of training, as recorded in each card.\n\n"
-          "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. | test images | size |\n"
-          "|---|---|---|---|---|---:|---:|---:|---:|\n" + "\n".join(rows))
+          "and *PGD* when the attack ran on a subset only) at the end of training, as recorded in each card. AutoAttack: "
+          "its standard version at the training radius, on the full test set once `python -m bench.autoattack` has "
+          "finished it, until then over the images done so far (random order, 95% interval; "
+          "[docs/results.md](docs/results.md#autoattack-on-the-bundled-robust-models)).\n\n"
+          "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. (PGD) | AutoAttack | "
+          "test images | size |\n"
+          "|---|---|---|---|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows))
     report("models", {"cards": {k: {kk: v.get(kk) for kk in ("metrics", "robust")} for k, v in cards.items()}}, md)
 
 

@@ -50,12 +50,17 @@ def load(folder: Path, n: int) -> torch.Tensor:
     return torch.cat([images.get(list(range(i, min(i + 1000, n)))) for i in range(0, n, 1000)])
 
 
-def training_features(judge, n_train: int) -> torch.Tensor:
-    """The judge's features of ``n_train`` CIFAR-10 training images, evenly spaced (the set is stored class by class,
-    so the first n would be a few classes only): the reference of the Frechet distances."""
+def evenly_spaced(images: torch.Tensor, n: int) -> torch.Tensor:
+    """``n`` of ``images`` (N, ...) at even steps: the data sets are stored class by class, so the first n would be a
+    few classes only."""
+    return images[::max(1, len(images) // n)][:n]
+
+
+def training_images(n_train: int) -> tuple[torch.Tensor, int]:
+    """``n_train`` CIFAR-10 training images, evenly spaced ((n, 3, 32, 32) uint8), the reference of the Frechet
+    distances, and the size of the training set."""
     train = synth.data.load("cifar10", "train")
-    step = max(1, len(train) // n_train)
-    return metrics.features(judge, train.images[::step][:n_train].float() / 255)
+    return evenly_spaced(train.images, n_train), len(train)
 
 
 def stats(judge, x: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -81,9 +86,9 @@ def main(argv=None):
     run(synth_command("generate", "--model", "cifar10-standard", *small, "--out", str(out / "standard")))
     headline = json.loads((out / "fd.json").read_text())
 
-    train, test = synth.data.load("cifar10", "train"), synth.data.load("cifar10", "test")
+    (train, n_set), test = training_images(args.n_train), synth.data.load("cifar10", "test")
     labels = torch.arange(n) % 10  # `synth generate` takes the classes in turn
-    sets = {"CIFAR-10 test images": (test.images[:m].float() / 255, test.labels[:m]),
+    sets = {"CIFAR-10 test images": (evenly_spaced(test.images, m).float() / 255, evenly_spaced(test.labels, m)),
             "multivariate seeds (the starts)": (load(out / "seeds", m), labels[:m]),
             "`cifar10-l2` samples (robust)": (load(out / "samples", n), labels),
             "`cifar10-standard` samples (standard twin)": (load(out / "standard", m), labels[:m])}
@@ -92,7 +97,7 @@ def main(argv=None):
     rows, full = {}, {}
     for name in JUDGES:
         judge = synth.load_model(name)
-        real = training_features(judge, args.n_train)
+        real = metrics.features(judge, train.float() / 255)
         for k, (x, y) in sets.items():
             s = stats(judge, x[:m], y[:m])
             rows.setdefault(k, {})[name] = {"fd": metrics.frechet_distance(s["features"], real),
@@ -111,7 +116,7 @@ def main(argv=None):
              col_titles=list(synth.load_model("cifar10-l2").classes), path=FIGURE)
 
     e, s = JUDGES
-    reference = f"the {len(train):,}" if args.n_train >= len(train) else f"{args.n_train:,} evenly spaced"
+    reference = f"the {n_set:,}" if args.n_train >= n_set else f"{args.n_train:,} evenly spaced"
     md = [f"`synth generate --model cifar10-l2 -n {n:,}` at the default preset (`synth.generate.cifar10`: multivariate "
           f"seeds, L2 eps 6, 60 steps), then `synth fd --a samples/ --b dataset:cifar10/train`: **Frechet distance "
           f"{headline['frechet_distance']:.2f}** to the 50,000 training images in `{e}`'s penultimate features; the "

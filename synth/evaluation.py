@@ -12,6 +12,21 @@ from .presets import step_for
 AUTOATTACK_NORMS = {"l2": "L2", "linf": "Linf"}
 
 
+def standard_attacks(num_classes: int) -> dict:
+    """AutoAttack's standard version for a ``num_classes``-way classifier: APGD-CE, APGD-T and FAB-T with 9 target
+    classes each, and Square (5,000 queries). Below 10 classes each targeted attack tries the ``K - 1`` there are, and
+    below 4 APGD-T is left out (its targeted DLR loss needs 4 classes), e.g. for the 2-class horse2zebra model.
+
+    Returns:
+        ``{"attacks": [...], "target_classes": int}`` as AutoAttack names them.
+    """
+    if num_classes < 2:
+        raise ValueError(f"an attack needs at least 2 classes, not {num_classes}")
+    targets = min(9, num_classes - 1)
+    return {"attacks": ["apgd-ce", *(["apgd-t"] if num_classes >= 4 else []), "fab-t", "square"],
+            "target_classes": targets}
+
+
 def pgd_attack(model, x: torch.Tensor, y: torch.Tensor, norm: str, eps: float, steps: int, step_size: float,
                bf16: bool = False, start: torch.Tensor | None = None) -> PGDResult:
     """Untargeted PGD: maximise the cross-entropy of the true labels ``y`` inside the ball around ``x``
@@ -33,7 +48,8 @@ def correct_under_attack(model, x: torch.Tensor, y: torch.Tensor, *, norm: str, 
         norm, eps: threat model and radius on [0, 1] images.
         attack: ``"pgd"`` (untargeted, ``steps`` steps of ``2.5 eps / steps``, no random start) or ``"autoattack"``.
         version, attacks: AutoAttack's ``version`` (``standard``: APGD-CE, APGD-T, FAB-T, Square, RobustBench's
-            protocol) or ``custom`` with the list ``attacks`` (e.g. ``["apgd-ce"]``).
+            protocol; with fewer than 10 classes as :func:`standard_attacks` says) or ``custom`` with the list
+            ``attacks`` (e.g. ``["apgd-ce"]``).
 
     Returns:
         (N,) bool.
@@ -53,6 +69,11 @@ def correct_under_attack(model, x: torch.Tensor, y: torch.Tensor, *, norm: str, 
     adversary = AutoAttack(model, norm=AUTOATTACK_NORMS[norm], eps=eps, version=version, seed=seed, device=x.device,
                            attacks=attacks if version == "custom" else None)
     adversary.verbose = False
+    if version == "standard":
+        with torch.no_grad():
+            plan = standard_attacks(model(x[:1]).shape[1])
+        adversary.attacks_to_run = plan["attacks"]
+        adversary.apgd_targeted.n_target_classes = adversary.fab.n_target_classes = plan["target_classes"]
     x_adv, _ = adversary.run_standard_evaluation(x, y, batch_size=len(x))
     with torch.no_grad():
         return model(x_adv.to(x.device)).argmax(1) == y

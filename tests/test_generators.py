@@ -17,6 +17,15 @@ def test_samples_are_images_of_the_asked_shape_and_seeded(cls):
     assert torch.equal(a, b)
 
 
+def test_dcgan_forward_is_generation_and_depends_on_the_class():
+    g = ConditionalDCGAN(10, 16, 8).eval()
+    z = torch.randn(2, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        x = g(z, torch.tensor([1, 2]))
+        assert torch.equal(x, g.generate(z, torch.tensor([1, 2])))
+        assert not torch.allclose(x, g(z, torch.tensor([7, 7])))
+
+
 def test_discriminator_uses_the_class():
     d = Discriminator(10, 8).eval()
     torch.nn.init.normal_(d.embed.weight, std=1.0)

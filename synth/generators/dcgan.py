@@ -46,6 +46,10 @@ class ConditionalDCGAN(ConditionalGenerator):
         h = self.project(torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], 1)).view(-1, 4 * self.width, 4, 4)
         return (self.net(h) + 1) / 2
 
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """A GAN generator's forward pass: :meth:`generate`."""
+        return self.generate(z, y)
+
 
 class Discriminator(nn.Module):
     """The discriminator with a class projection: D(x, y) = linear(h) + <embed(y), h>, h its features; spectral
