@@ -16,15 +16,17 @@ from synth.app.store import ModelStore
 from synth.app.widgets import DISPLAY_CSS, add_model_box
 from synth.app.examples import example_images
 
-INTRO = """# synth: image synthesis with a single robust classifier
-Every tab runs the same algorithm, projected gradient descent on the *input* of an adversarially robust
-classifier (Santurkar et al., NeurIPS 2019). Tick *compare with the standard model* to see why robustness
-matters: the same steps on a non-robust network barely change the image."""
+INTRO = """# synth: images made by a classifier
+**Start here:** press the button of the first tab (*Generate*). An image classifier trained to resist small,
+invisible changes (a *robust* model) turns noise into pictures of a class, fills holes, turns horses into zebras and
+sketches into images. Tick *compare with the standard model* in any tab to see an ordinary classifier try the same:
+it is just as sure of the class, yet the image barely changes. Each tab says what to look for; the technical knobs are
+under *settings*. (Santurkar et al., *Image Synthesis with a Single (Robust) Classifier*, NeurIPS 2019.)"""
 
 
 TABS = [("Generate", tab_generate), ("Inpaint", tab_inpaint), ("Translate", tab_translate),
         ("Super-resolution", tab_super_resolve), ("Sketch-to-image", tab_sketch), ("Feature painting", tab_paint),
-        ("Boost (BIGRoC)", tab_boost), ("Interpolate (BIGRoC)", tab_interpolate)]
+        ("Boost", tab_boost), ("Interpolate", tab_interpolate)]
 
 
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:

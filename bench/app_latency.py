@@ -134,7 +134,7 @@ def main():
           f"into one call {merged:.2f} s ({merged / alone:.1f}x): a batch of {CONCURRENT} costs more than 2.5x one image on 2 cores, so "
           f"merging cannot meet the demo's 2.5x target here; it removes the queueing (without it the tenth visitor waits for "
           f"nine runs).")
-    report("app_latency", {"model": store.default, "concurrent": CONCURRENT, "results": out}, md)
+    report("app_latency", {"model": store.default, "concurrent": CONCURRENT, "results": out}, md, doc="docs/results.md")
 
 
 if __name__ == "__main__":

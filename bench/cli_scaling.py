@@ -67,7 +67,7 @@ def main(argv=None):
         f"{TABLE1_SAMPLES:,} samples take {hours:.1f} h here; N machines of this kind (torchrun --nnodes N) divide "
         "that by N, since shards share nothing but the final manifest."])
     report("cli_scaling", {"n": args.n, "steps": args.steps, "batch_size": args.batch_size, "rows": rows, "ratio": ratio,
-                           "identical": same, "table1_hours": hours}, md)
+                           "identical": same, "table1_hours": hours}, md, doc="docs/results.md")
     print(json.dumps(rows))
 
 

@@ -159,7 +159,7 @@ def _other_class(labels, seed=1):
 def _generation(kind: str) -> Task:
     def inputs(ctx, n):
         labels = torch.arange(10).repeat_interleave(n // 10)
-        seeds = synth.seeds.for_model(ctx.robust, kind).sample(labels, torch.Generator().manual_seed(0))
+        seeds = synth.seeds.for_model(ctx.robust, kind, fallback=False).sample(labels, torch.Generator().manual_seed(0))
         return Inputs(seeds, labels, {"seeds": seeds})
 
     preset = f"synth.generate.cifar10_{kind}" if kind != "multivariate" else "synth.generate.cifar10"

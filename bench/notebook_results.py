@@ -1,12 +1,14 @@
 """Run the notebooks in full mode, in place, and put their tables into docs/reproducing.md.
 
-    python -m bench.notebook_results                 # all notebooks, full mode (about 25 min with native bf16)
+    python -m bench.notebook_results                 # all notebooks, full mode (their run times: docs/reproducing.md)
     python -m bench.notebook_results 05 08           # only these (by number prefix)
     python -m bench.notebook_results --collect-only  # just re-read the executed notebooks into docs/reproducing.md
 
 The notebooks are committed executed in full mode (their default, ``quick = False``), figures and
 tables inline, so a reader sees the reproduction on GitHub without running anything; this script
-refreshes them. Each notebook also writes its figures and ``table_*.md`` files to
+refreshes them. Every observation in a notebook is formatted from its outputs and asserted against
+them (``synth.claims``): a full-mode run whose outputs contradict a sentence fails here, naming it.
+Each notebook also writes its figures and ``table_*.md`` files to
 ``results/<notebook>/`` (ignored by git); the papermill metadata of the executed notebook gives the
 run time reported here. CI runs every notebook in quick mode on a copy (tests/test_notebooks.py).
 """
@@ -21,6 +23,10 @@ from bench._report import ROOT, report
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "results"
 RESULTS_JSON = ROOT / "bench" / "results" / "notebooks.json"
+ROBUSTNESS_LEVEL_NOTE = ("The same ResNet-18 (width 32) at L2 training radius 0 (`cifar10-standard`), 0.25 (`cifar10-l2-eps0_25`), "
+                         "0.5 (`cifar10-l2`) and 1.0 (`cifar10-l2-eps1`): generation from one set of seeds at the default "
+                         "preset and translation of the same test images, judged by `cifar10-evaluator` (notebook 08, "
+                         "full mode, where each number is asserted next to its output).")
 
 
 def run(path: Path) -> None:
@@ -44,9 +50,10 @@ def collect(previous: dict | None = None) -> tuple[dict, str]:
             continue
         minutes = (meta.get("duration") or 0) / 60  # None while papermill is still running it
         failed = meta.get("exception")
-        entry = {"minutes": round(minutes, 1), "failed": bool(failed), "tables": tables}
+        day = (meta.get("start_time") or "")[:10]
+        entry = {"minutes": round(minutes, 1), "failed": bool(failed), "day": day, "tables": tables}
         state = ", FAILED" if failed else ("" if minutes else ", unfinished")
-        head = f"**{path.stem}** (full mode, {minutes:.0f} min{state})"
+        head = f"**{path.stem}** (full mode, {day}, {minutes:.0f} min{state})"
         parts.append(head + (":" if tables else ": no tables (figures only, in `results/`)."))
         parts += [f"`{name}`\n\n{text}" for name, text in tables.items()]
         data[path.stem] = entry
@@ -66,6 +73,9 @@ def main(argv=None):
     saved = RESULTS_JSON.read_text() if RESULTS_JSON.exists() else "{}"
     data, markdown = collect(json.loads(saved).get("notebooks"))
     report("notebooks", {"notebooks": data}, markdown, doc="docs/reproducing.md")
+    level = data.get("08_model_ablation", {}).get("tables", {}).get("table_robustness_level")
+    if level:  # the robustness-level ablation also belongs with the other robust-vs-standard results
+        report("robustness_level", {"table": level}, ROBUSTNESS_LEVEL_NOTE + "\n\n" + level, doc="docs/results.md")
 
 
 if __name__ == "__main__":

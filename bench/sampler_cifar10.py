@@ -88,7 +88,7 @@ def figure(ctx, path=ROOT / "docs" / "figures" / "sampler_cifar10.png"):
     """One multivariate seed per class and the robust model's samples from it: the default, the two-phase prior and the
     feature prior (eps 10, lam 0.01), drawn with sharp pixels."""
     y = torch.arange(10)
-    seeds = synth.seeds.for_model(ctx.robust, "multivariate").sample(y, torch.Generator().manual_seed(3))
+    seeds = synth.seeds.for_model(ctx.robust, "multivariate", fallback=False).sample(y, torch.Generator().manual_seed(3))
     run = samplers(ctx)
     rows = [seeds] + [run[name](ctx.robust, seeds, y).cpu() for name in
                       ("default (eps 6, 60 x 0.25)", "two-phase prior lam 0.01, eps 10", "feature prior lam 0.01, eps 10")]

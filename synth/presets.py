@@ -66,10 +66,10 @@ PRESETS: dict[str, PGDConfig] = {
     "duke.generate.imagenette": PGDConfig("l2", 40.0, 60, 1.0, seed_kind="multivariate", source="Duke report, §generation (224 px)"),
     "duke.generate.imagenette_100steps": PGDConfig("l2", 40.0, 100, 1.0, seed_kind="uniform", source="Duke report, 100 steps for uniform/univariate seeds"),
     # --- targeted attacks (Fig. 2, App. A.5)
-    "santurkar2019.attack.imagenet": PGDConfig("l2", 300.0, 500, 1.0, source=f"{_S}, App. A.5 (Fig. 2)"),
+    "santurkar2019.attack.imagenet": PGDConfig("l2", 300.0, 500, 1.0, source=f"{_S}, App. A.5 (Fig. 2; the paper ran it on its Restricted ImageNet model)"),
     # --- translation (§3.3, App. A.6)
     "santurkar2019.translate.imagenet": PGDConfig("l2", 60.0, 80, 1.0, source=f"{_S}, App. A.6 (ImageNet)"),
-    "santurkar2019.translate.two_domain": PGDConfig("l2", 60.0, 80, 0.5, source=f"{_S}, App. A.6 (horse2zebra, apple2orange, summer2winter, 256 px)"),
+    "santurkar2019.translate.two_domain": PGDConfig("l2", 60.0, 80, 0.5, source=f"{_S}, App. A.6 (horse2zebra, apple2orange, summer2winter; the CycleGAN sets are 256 px)"),
     "santurkar2019.translate.two_domain_notebook": PGDConfig("l2", 80.0, 200, 0.5, source=_NB),
     "duke.translate.imagenette": PGDConfig("l2", 60.0, 200, 0.5, source="Duke report, naive translation (224 px)"),
     # --- inpainting (§3.2, eq. 3, App. A.8; the table's columns are swapped in the original)
@@ -78,7 +78,7 @@ PRESETS: dict[str, PGDConfig] = {
     # --- super-resolution (§3.4, eq. 4, App. A.9; columns swapped in the original)
     "santurkar2019.super_resolve.cifar10": PGDConfig("l2", 15.0, 50, 1.0, factor=7, source=f"{_S}, App. A.9 (columns swapped in the original)"),
     "santurkar2019.super_resolve.rimagenet": PGDConfig("l2", 8.0, 40, 1.0, factor=8, source=f"{_S}, App. A.9 (columns swapped in the original)"),
-    "duke.super_resolve.imagenette": PGDConfig("l2", 8.0, 40, 1.0, factor=4, source="Duke report, 64 -> 224 px"),
+    "duke.super_resolve.imagenette": PGDConfig("l2", 8.0, 40, 1.0, factor=4, source="Duke report, Table 1 (64 -> 224 px, x3.5; x4 here)"),
     # --- interactive manipulation (§3.5)
     "santurkar2019.sketch_to_image.rimagenet": PGDConfig("l2", 40.0, 60, 1.0, source=_NB),
     "santurkar2019.paint_features.rimagenet": PGDConfig("l2", 70.0, 140, 1.0, lam=90.0, penalty="mean_squared", activation_scale=0.1, source=_NB),
@@ -86,7 +86,7 @@ PRESETS: dict[str, PGDConfig] = {
     "bigroc.boost.vae": PGDConfig("l2", 25.0, 30, 25.0 / 30, source="BIGRoC, Table 3 (VAE)"),
     "bigroc.boost.fig2": PGDConfig("l2", 30.0, 60, 0.5, source="BIGRoC, Fig. 2"),
     "bigroc.boost.fig4": PGDConfig("l2", 10.0, 30, 10.0 / 30, source="BIGRoC, Fig. 4 (Linf eps = 70th percentile of the L2 run's per-pixel change)"),
-    "bigroc.interpolate.cifar10": PGDConfig("l2", 1.0, 30, 1.0 / 30, source="BIGRoC, eq. 3 / Fig. 6 (eps swept as c*||x_t - x_s||; step eps/T)"),
+    "bigroc.interpolate.cifar10": PGDConfig("l2", 1.0, 30, 1.0 / 30, source="BIGRoC, eq. 3 / Fig. 6 (eps swept as c*||x_t - x_s||); T 30 and step eps/T are its boosting settings, its interpolation (ImageNet) gives none"),
     # --- adversarial training (App. A.3)
     "santurkar2019.train.cifar10": PGDConfig("l2", 0.5, 7, 0.1, source=f"{_S}, App. A.3"),
     "santurkar2019.train.rimagenet": PGDConfig("l2", 3.5, 7, 0.1, source=f"{_S}, App. A.3"),
@@ -216,8 +216,8 @@ PRESETS.update({
                                                         "criteria each, the lowest FD: evaluator agreement on the region 6.5 -> 26.0%, "
                                                         "standard twin 11.0%, FD 17.2 -> 11.4 (eps 24: 49.5%, 1 point short of (b); "
                                                         "the notebook's eps 70 scaled to 128 px, 40: 58.5%, FD 22.0)"),
-    # --- horse2zebra at 128 px (the paper's 256 px two-domain settings scaled by 1/2)
-    "synth.translate.horse2zebra": PGDConfig("l2", 60 * _H2Z, 80, 0.5, source="synth: App. A.6 two-domain eps 60 at 256 scaled to 128 px"),
+    # --- horse2zebra at 128 px (the paper's two-domain settings, for the 256-px CycleGAN images, scaled by 1/2)
+    "synth.translate.horse2zebra": PGDConfig("l2", 60 * _H2Z, 80, 0.5, source="synth: App. A.6 two-domain eps 60 (256-px CycleGAN images) scaled to 128 px"),
 })
 
 # which preset a task uses by default for a model trained on a given data set
@@ -316,8 +316,9 @@ def has_presets(model) -> bool:
 
 def derive(task: str, model, variant: str | None = None) -> PGDConfig:
     """The preset of ``task`` for a model synth has no presets for, derived from its card: the 32-px CIFAR-10 preset
-    with eps and step size scaled by sqrt(H * W) / 32, the papers' scaling of the radius with the pixel count
-    (Santurkar et al. use eps 40 at 224 px where CIFAR-10 takes ~ 6 at 32 px). The derivation is in ``source``."""
+    with eps and step size scaled by sqrt(H * W) / 32: an L2 radius grows with the square root of the pixel count
+    (Santurkar et al.'s training radii follow it, App. A.3: 0.5 at 32 px, 3.5 at 224 px; their generation radii, eps 30
+    at 32 px and 40 at 224 px, do not). The derivation is in ``source``."""
     name = f"synth.{task}.cifar10"
     name = f"{name}_{variant}" if variant and f"{name}_{variant}" in PRESETS else name
     base = _get(name)
@@ -328,7 +329,7 @@ def derive(task: str, model, variant: str | None = None) -> PGDConfig:
         base, eps=round(base.eps * scale, 4), step_size=round(base.step_size * scale, 4),
         source=f"derived for {getattr(model, 'name', 'this model')} ({h}x{w} px, "
                f"{'trained ' + str(robust) if robust else 'standard'}): {name} (eps {base.eps:g}, step {base.step_size:g} "
-               f"at 32x32) with eps and step size x {scale:.3g} = sqrt({h}*{w})/32, the papers' sqrt(pixel count) scaling")
+               f"at 32x32) with eps and step size x {scale:.3g} = sqrt({h}*{w})/32, an L2 radius's sqrt(pixel count) scaling")
 
 
 def for_model(task: str, model, variant: str | None = None) -> PGDConfig:

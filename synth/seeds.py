@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "assets" / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "assets" / "seeds"  # the shipped statistics (read-only)
 KINDS = ("uniform", "univariate", "multivariate", "mixture")
 
 
@@ -205,16 +207,29 @@ def fit(images: torch.Tensor, labels: torch.Tensor, classes, kind: str = "multiv
     return SeedDistribution(kind, (c, h, w), fit_size, tuple(classes), comps, info)
 
 
+def user_dir() -> Path:
+    """Where fitted seed statistics of the user's own data sets go: ``$SYNTH_SEEDS_DIR``, else ``~/.cache/synth/seeds``
+    (never inside the installed package)."""
+    return Path(os.environ.get("SYNTH_SEEDS_DIR", Path.home() / ".cache" / "synth" / "seeds"))
+
+
 def path_for(dataset: str, kind: str) -> Path:
-    return SEEDS_DIR / f"{dataset}-{kind}.safetensors"
+    """The statistics file of ``dataset`` and ``kind``: the user's (:func:`user_dir`) if there is one, else the shipped
+    one (which may not exist)."""
+    name = f"{dataset}-{kind}.safetensors"
+    return user_dir() / name if (user_dir() / name).exists() else SEEDS_DIR / name
 
 
-def for_model(model, kind: str = "multivariate") -> SeedDistribution:
-    """The shipped seed distribution for ``model``'s data set and input size.
+def for_model(model, kind: str = "multivariate", fallback: bool = True) -> SeedDistribution:
+    """The seed distribution of ``kind`` for ``model``'s data set and input size.
+
+    Statistics come from the user's folder (:func:`user_dir`, written by ``python -m synth.seeds``) or the shipped
+    ones. Where there are none for the model's data set (a wrapped or added model, a kind not fitted), ``fallback``
+    gives uniform seeds, which need no statistics, with a warning and ``info["fallback"]`` saying so.
 
     Raises:
-        FileNotFoundError: no statistics shipped for that data set (fit them with
-            :func:`fit` and save them with ``SeedDistribution.save``).
+        ValueError: an unknown ``kind``.
+        FileNotFoundError: no statistics and ``fallback`` is False (the benches ask for the real thing).
     """
     if kind not in KINDS:
         raise ValueError(f"seed kind must be one of {KINDS}, not {kind!r}")
@@ -223,8 +238,12 @@ def for_model(model, kind: str = "multivariate") -> SeedDistribution:
         return SeedDistribution("uniform", shape, shape[1], model.classes, [], {})
     path = path_for(model.dataset, kind)
     if not path.exists():
-        raise FileNotFoundError(f"no {kind} seed statistics for data set {model.dataset!r} at {path}; fit them with "
-                                f"synth.seeds.fit(...) and save them there (python -m synth.seeds --help)")
+        note = (f"no {kind} seed statistics for data set {model.dataset!r}: uniform seeds used instead (fit them with "
+                f"python -m synth.seeds --dataset NAME, or save synth.seeds.fit(...) into the folder SYNTH_SEEDS_DIR names)")
+        if not fallback:
+            raise FileNotFoundError(note)
+        warnings.warn(note, stacklevel=2)
+        return SeedDistribution("uniform", shape, shape[1], model.classes, [], {"fallback": note})
     dist = _load_cached(str(path), path.stat().st_mtime)
     # statistics of another resolution are resampled by sample(); the cached object stays untouched
     return dataclasses.replace(dist, shape=shape) if tuple(dist.shape) != shape else dist
@@ -244,13 +263,13 @@ def main(argv=None):
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "imagenette", "horse2zebra"])
     p.add_argument("--size", type=int, default=None, help="image side the model takes (default 32 / 128)")
     p.add_argument("--kinds", nargs="+", default=["univariate", "multivariate", "mixture"])
-    p.add_argument("--out-dir", default=str(SEEDS_DIR))
+    p.add_argument("--out-dir", default=None, help="default: the user folder (SYNTH_SEEDS_DIR or ~/.cache/synth/seeds)")
     args = p.parse_args(argv)
     size = args.size or (32 if args.dataset == "cifar10" else 128)
     train = data.load(args.dataset, "train", size)
     for kind in args.kinds:
         dist = fit(train.images, train.labels, train.classes, kind, dataset=args.dataset)
-        out = Path(args.out_dir) / f"{args.dataset}-{kind}.safetensors"
+        out = Path(args.out_dir or user_dir()) / f"{args.dataset}-{kind}.safetensors"
         dist.save(out)
         print(f"{out}: {dist.info}")
 

@@ -240,10 +240,10 @@ def center(x: torch.Tensor, size: int) -> torch.Tensor:
     return x[..., o:o + size, o:o + size]
 
 
-def evaluate(model, images, labels, size, norm, eps, steps, batch_size=250, bf16=False, desc="eval"):
-    """Clean and PGD robust accuracy (%) on uint8 images (N,3,S,S), centre-cropped."""
+def evaluate(model, images, labels, size, norm, eps, steps, batch_size=250, bf16=False, desc="eval", progress=True):
+    """Clean and PGD robust accuracy (%) on uint8 images (N,3,S,S), centre-cropped (``progress``: a tqdm bar)."""
     clean = robust = 0
-    for k in tqdm(range(0, len(labels), batch_size), desc=desc, leave=False, mininterval=10):
+    for k in tqdm(range(0, len(labels), batch_size), desc=desc, leave=False, mininterval=10, disable=not progress):
         x = center(images[k:k + batch_size].float() / 255, size).to(model.device)
         y = labels[k:k + batch_size].to(model.device)
         with torch.no_grad():

@@ -78,6 +78,39 @@ def table(header: list[str], rows: list[list], path=None, floatfmt: str = ".2f")
     return text
 
 
+def show(markdown: str) -> None:
+    """Show Markdown (a table from :func:`table`, a sentence) rendered in a notebook, printed elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # the library runs without IPython
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
+        print(markdown)
+    else:
+        display(Markdown(markdown))
+
+
+def model_table(models) -> str:
+    """One row per model, instead of a module repr: what it is, what it was trained against, and the accuracies its
+    card records (clean on the test split, robust under the card's attack).
+
+    Args:
+        models: ``RobustClassifier``s (bundled models carry a card; others show what they know).
+    """
+    rows = []
+    for m in models:
+        card = getattr(m, "card", None) or {}
+        scores, training = card.get("metrics", {}), card.get("robust") or {}
+        attack = scores.get("attack", {})
+        trained = f"{training['norm'].upper()} eps {training['eps']:g}" if training.get("eps") else "standard (no attack)"
+        robust = (f"{scores['robust_acc']:.1f}% ({attack.get('norm', '').upper()} eps {attack.get('eps', 0):g}, "
+                  f"{attack.get('steps', '?')}-step PGD)") if scores.get("robust_acc") is not None else "-"
+        clean = f"{scores['clean_acc']:.1f}%" if scores.get("clean_acc") is not None else "-"
+        rows.append([f"`{m.name}`", card.get("arch", type(getattr(m, "net", m)).__name__), trained, clean, robust])
+    return table(["model", "architecture", "adversarial training", "clean accuracy", "robust accuracy"], rows)
+
+
 def _save(fig, path):
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)

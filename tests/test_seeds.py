@@ -64,3 +64,37 @@ def test_class_means_fitted():
 def test_unknown_kind():
     with pytest.raises(ValueError):
         seeds.fit(torch.zeros(4, 3, 4, 4), torch.zeros(4, dtype=torch.long), ("a",), "gamma")
+
+
+def test_a_model_without_statistics_falls_back_to_uniform_seeds(tmp_path, monkeypatch):
+    """A wrapped or added model has no seed statistics: generation still works, on uniform seeds, and says so;
+    the benches can ask for the real thing (fallback=False) and get a clear error."""
+    import warnings
+
+    import synth
+    from tests.conftest import make_tiny
+    monkeypatch.setenv("SYNTH_SEEDS_DIR", str(tmp_path))
+    model = make_tiny(0, dataset="my-own-data")
+    with pytest.warns(UserWarning, match="uniform seeds used instead"):
+        dist = synth.seeds.for_model(model, "multivariate")
+    assert dist.kind == "uniform" and "my-own-data" in dist.info["fallback"]
+    with pytest.raises(FileNotFoundError, match="no multivariate seed statistics"):
+        synth.seeds.for_model(model, "multivariate", fallback=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = synth.generate(model, [0, 1], steps=2, generator=torch.Generator().manual_seed(0))
+    assert res.x.shape == (2, 3, *model.input_size) and res.seeds.std() > 0.2  # uniform noise, not a blank start
+
+
+def test_fitted_statistics_go_to_the_user_folder_and_are_found_there(tmp_path, monkeypatch):
+    import synth
+    from tests.conftest import make_tiny
+    monkeypatch.setenv("SYNTH_SEEDS_DIR", str(tmp_path))
+    model = make_tiny(0, dataset="my-own-data")
+    images = (torch.rand(40, 3, *model.input_size) * 255).to(torch.uint8)
+    labels = torch.arange(len(model.classes)).repeat(10)[:40]
+    dist = synth.seeds.fit(images, labels, model.classes, "univariate", dataset="my-own-data")
+    dist.save(synth.seeds.user_dir() / "my-own-data-univariate.safetensors")
+    found = synth.seeds.for_model(model, "univariate")  # no warning: the user's statistics
+    assert found.kind == "univariate" and "fallback" not in found.info
+    assert synth.seeds.path_for("my-own-data", "univariate").parent == tmp_path

@@ -4,6 +4,10 @@ before Gradio decodes them), editor masks, class names, step and sample counts.
 Every check raises ``ValueError`` (``runs.friendly`` shows it as the tab's one message)."""
 from __future__ import annotations
 
+import io
+import os
+import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -111,12 +115,56 @@ def check_upload(payload) -> None:
             raise gr.Error(f"{name} is too large ({size[0]}x{size[1]} pixels; at most {MAX_PIXELS:,}).", print_exception=False)
 
 
+def stable_copy(path: str, attempts: int = 20, wait: float = 0.05) -> str | None:
+    """A request-private copy of an uploaded image file, taken once its bytes decode.
+
+    Gradio stores uploads under a name made from their content, so two visitors uploading the same file at once share
+    one path, and Gradio may rewrite it in place (re-encoding a non-RGB upload) while the other request reads it.
+    The copy is read until it decodes (``attempts`` x ``wait`` s at most) and written atomically beside the original,
+    so every later decode, Gradio's and synth's, reads bytes no one else writes. None if it never decodes (then
+    :func:`check_upload` says why)."""
+    for attempt in range(attempts):
+        try:
+            data = Path(path).read_bytes()
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+        except Exception:  # noqa: BLE001 - a half-written or broken file: try again, then give up
+            if attempt + 1 < attempts:
+                time.sleep(wait)
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=".private-", suffix=Path(path).suffix, dir=Path(path).parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return tmp
+    return None
+
+
+def _with_private_copies(payload) -> None:
+    """Point every uploaded file of ``payload`` at a :func:`stable_copy` of it (in place)."""
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if item is None:
+            continue
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        path = getattr(item, "path", None)
+        if isinstance(path, str) and path and Path(path).is_file() and (copy := stable_copy(path)) is not None:
+            if not getattr(item, "orig_name", None) and hasattr(item, "orig_name"):
+                item.orig_name = Path(path).name  # messages name the file the visitor sent, not the copy
+            item.path = copy
+        stack.extend(v for v in getattr(item, "__dict__", {}).values() if hasattr(v, "__dict__") or isinstance(v, (list, tuple)))
+
+
 class _CheckedUpload:
-    """Mixin: check uploads (clear errors instead of a decoder trace) before the Gradio
-    component decodes them; keeps the base component's frontend (``BLOCK``)."""
+    """Mixin: decode each upload from a request-private copy (identical uploads at the same moment are safe) and
+    check it (clear errors instead of a decoder trace) before the Gradio component decodes it; keeps the base
+    component's frontend (``BLOCK``)."""
     BLOCK = ""
 
     def preprocess(self, payload):
+        _with_private_copies(payload)
         check_upload(payload)
         return super().preprocess(payload)
 

@@ -7,8 +7,7 @@ import threading
 
 from . import gpu
 from ..sources import ASSETS, ModelUnavailableError, bundled_names, is_local, load_model, published_names, source
-
-DOWNLOAD_MARK = " (download needed)"
+from ..sources.download import offline, unreachable
 
 
 class ModelUnavailable(ValueError):
@@ -38,6 +37,7 @@ class ModelStore:
         self.device = device or gpu.device()
         self.names = list(demo_names() if names is None else names)
         self.published = published
+        self._reachable = {}  # host -> answers (runnable)
         l2 = [n for n in self.names if n.endswith("-l2")]
         self.default = default or (l2[0] if l2 else (self.names[0] if self.names else None))
 
@@ -108,11 +108,24 @@ class ModelStore:
         cand = name.rsplit("-", 1)[0] + "-standard" if "-" in name else None
         return cand if cand in self.names and cand != name else None
 
+    def runnable(self, name: str) -> bool:
+        """Whether ``name`` can run on this server: its weights are here, or its host answers (asked once per host,
+        at most 2 s; never in offline mode)."""
+        if name in self.names or is_local(name):
+            return True
+        if offline():
+            return False
+        host = source(name)[1].split("/")[2]
+        if host not in self._reachable:
+            self._reachable[host] = unreachable(source(name)[1], timeout=2.0) is None
+        return self._reachable[host]
+
     def choices(self) -> list[tuple[str, str]]:
-        """(label, name) for the model dropdown; published models whose weights are not here say so."""
-        out = [(n + ("" if not (ASSETS / f"{n}.json").exists() or is_local(n) else DOWNLOAD_MARK), n) for n in self.names]
+        """(label, name) for the model dropdown: the models that can run here, so that no choice is a dead end
+        (published models whose weights cannot be had are left out; *Bring your own model* says why)."""
+        out = [(n, n) for n in self.names if n not in published_names() or self.runnable(n)]
         if self.published:
             for name in published_names():
-                kind = " (standard)" if name.startswith("torchvision/") else ""
-                out.append((name + kind + ("" if is_local(name) else DOWNLOAD_MARK), name))
+                if name not in self.names and self.runnable(name):
+                    out.append((name + (" (standard)" if name.startswith("torchvision/") else ""), name))
         return out

@@ -13,7 +13,7 @@ from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input, optional_la
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil, top5
-from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
+from .widgets import (settings, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
                       primary_button, result_panel, seed_box, shown_image)
 
 FIELDS = ("eps", "steps", "max_prob")  # the step size is BIGRoC's eps / steps
@@ -37,8 +37,9 @@ def loaded_generator(name: str):
 
 
 def generator_sample(name: str, model, label: int | None, seed: int):
-    """(a (1, 3, H, W) sample of the bundled conditional generator ``name`` at the model's size, its class): with no
-    class chosen the seed picks one, so the first click works."""
+    """(a (1, 3, H, W) sample of the bundled conditional generator ``name`` at the model's size, the class the generator
+    was asked for): the chosen class, or with none chosen one the seed picks, so the first click works. The boost's
+    target is decided separately (the chosen class, else the model's prediction of the sample)."""
     if model.dataset != "cifar10":
         raise ValueError(f"The bundled generator {name} makes 32x32 CIFAR-10 images; choose a CIFAR-10 model or upload an image.")
     y = seed % len(model.classes) if label is None else label
@@ -49,8 +50,9 @@ def generator_sample(name: str, model, label: int | None, seed: int):
 def build(store, examples=()):
     cfg = preset_values("boost", store.get(store.default))
     generators = generator_sources()
-    gr.Markdown("BIGRoC: a few targeted PGD steps (step eps/T) inside a small ball make a generator's image more "
-                "like its class. Boost a sample of a bundled conditional generator, or any image. " + FIT_NOTE)
+    gr.Markdown("**Make a generated image look more like its class.** Boost a sample of a small image generator, or your "
+                "own image: a few small changes by the robust model sharpen it toward the target class (shown with the "
+                "result; by default the class the model already sees). " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             choices = [*generators, UPLOAD]
@@ -60,35 +62,46 @@ def build(store, examples=()):
                 gr.Examples([[e] for e in examples], [image])
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
-            controls = pgd_controls(cfg, FIELDS)
+            with settings("BIGRoC (Ganz and Elad): a few small steps (projected gradient descent) raise the model's "
+                          "score for the target class, never moving the image further than *eps*; the *confidence cap* "
+                          "stops an image once the model is that sure."):
+                controls = pgd_controls(cfg, FIELDS)
             seed = seed_box()
             compare = compare_box()
             go = primary_button("Boost")
         with gr.Column():
             before = shown_image("before")
             probs_before = gr.Label(label="classifier's probabilities before boosting (robust model)", num_top_classes=5)
-            panel = result_panel("boost", "classifier's probabilities after boosting")
+            panel = result_panel("boost", "classifier's probabilities after boosting", compare=compare)
             change = change_panel()
 
     @friendly
     def run(source_v, path, model_name, label_name, eps, steps, seed_v, compare_v, max_prob=None, progress=gr.Progress()):
         n_steps = check_steps(steps)
         m0 = store.get(model_name)
-        y = optional_label(m0, label_name)
+        y = optional_label(m0, label_name)  # None: the model's prediction is the target
+        drawn = None
         if source_v in generators:
-            x, y = generator_sample(generators[source_v], m0, y, int(seed_v or 0))
+            x, drawn = generator_sample(generators[source_v], m0, y, int(seed_v or 0))
         else:
             x = image_input(m0, path).cpu()
+        predicted = y is None
+        if predicted:  # decided once, by the requested model, so that the standard twin gets the same target
+            y = int(m0.predict(x.to(m0.device))[0].argmax())
+        target_note = (f"Target: **{m0.classes[y]}** ({'the robust model' if m0.robust else 'the model'}'s prediction of the "
+                       f"image{'' if drawn is None else f'; the generator drew a {m0.classes[drawn]}'})." if predicted
+                       else f"Target: **{m0.classes[y]}** (your choice).")
         options = dict(eps=float(eps), steps=n_steps, max_prob=float(max_prob or 1.0))
 
         def job(m):
-            return Job(m, boost, {"image": x.to(m.device), "label": None if y is None else torch.tensor([y], device=m.device)},
-                       options)
+            return Job(m, boost, {"image": x.to(m.device), "label": torch.tensor([y], device=m.device)}, options)
 
         def finish(results):
             res = next(iter(results.values()))
+            shown = change.show(x, res.x)
+            shown[change.note] = target_note + " " + shown[change.note]
             return {before: pil(x), probs_before: top5(m0, m0.predict(x.to(m0.device))[0]), **panel.show(store, results),
-                    **change.show(x, res.x)}
+                    **shown}
 
         yield {before: pil(x)}
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
@@ -100,4 +113,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [source, image, model, label, c["eps"], c["steps"], seed, compare, c["max_prob"]],
              [before, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note, panel.twin_probs,
               probs_before, panel.status], api_name="boost", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "boost", model, controls, label, with_predict=True)
+    follow_model(store, "boost", model, controls, label, with_predict=True, compare=compare)

@@ -10,7 +10,7 @@ from .inputs import MAX_SAMPLES, check_count, check_steps, class_index
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import image_grid, pil
-from .widgets import (class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
+from .widgets import (settings, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
                       result_panel, seed_box, shown_image)
 
 FIELDS = ("eps", "steps", "step_size", "max_prob")
@@ -18,21 +18,26 @@ FIELDS = ("eps", "steps", "step_size", "max_prob")
 
 def build(store, examples=()):
     cfg = preset_values("generate", store.get(store.default))  # the multivariate seeds' preset
-    gr.Markdown("Draw a seed from the class's seed distribution and maximise the class's log-probability "
-                "inside an L2 ball around it (targeted PGD on a robust classifier). The samples update as the steps run.")
+    gr.Markdown("**Make images of a class out of blurry noise.** Pick a class and press *Generate*: the robust model "
+                "paints the class into a random start (shown first). Tick *compare* to watch an ordinary classifier try "
+                "the same: it is just as sure of the class, but you will not see it.")
     with gr.Row():
         with gr.Column():
             model = model_dropdown(store)
             label = class_dropdown(store)
-            kind = gr.Radio(list(KINDS), value=cfg.seed_kind or "multivariate", label="seed distribution")
-            controls = pgd_controls(cfg, FIELDS)
-            count = gr.Slider(1, MAX_SAMPLES, value=4, step=1, label="samples (one batched PGD call)")
-            seed = seed_box()
+            count = gr.Slider(1, MAX_SAMPLES, value=4, step=1, label="samples")
             compare = compare_box()
             go = primary_button("Generate")
+            with settings("The start is a *seed* drawn from a distribution fitted to the class's training images "
+                          "(multivariate: a blurry colour layout of the class; univariate: per-pixel colours; uniform: "
+                          "plain noise; mixture: several layouts). The model then raises its score for the class with "
+                          "small steps (projected gradient descent), never moving further than *eps* from the seed."):
+                kind = gr.Radio(list(KINDS), value=cfg.seed_kind or "multivariate", label="seed distribution")
+                controls = pgd_controls(cfg, FIELDS)
+                seed = seed_box()
         with gr.Column():
             seed_img = shown_image("seeds")
-            panel = result_panel("generate")
+            panel = result_panel("generate", compare=compare)
 
     @friendly
     def run(model_name, label_name, seed_kind, eps, steps, step_size, seed_v, compare_v, max_prob=None, count_v=1,
@@ -41,7 +46,10 @@ def build(store, examples=()):
         m0 = store.get(model_name)
         y = torch.full((n,), class_index(m0, label_name))
         # the seeds are drawn once, by this request's own generator: the twin and any merged batch start from them
-        seeds = for_model(m0, seed_kind).sample(y, torch.Generator().manual_seed(int(seed_v or 0)))
+        dist = for_model(m0, seed_kind)
+        if "fallback" in dist.info:  # a model without seed statistics: say which seeds it got
+            gr.Info(dist.info["fallback"], duration=12)
+        seeds = dist.sample(y, torch.Generator().manual_seed(int(seed_v or 0)))
         yield {seed_img: pil(image_grid(seeds))}
         options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size), max_prob=float(max_prob or 1.0))
 
@@ -57,4 +65,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [model, label, kind, c["eps"], c["steps"], c["step_size"], seed, compare, c["max_prob"], count],
              [seed_img, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="generate",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "generate", model, controls, label, variant=kind)
+    follow_model(store, "generate", model, controls, label, variant=kind, compare=compare)

@@ -9,7 +9,7 @@ from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input, optional_la
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
-from .widgets import (BRUSH, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls,
+from .widgets import (settings, BRUSH, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls,
                       preset_values, primary_button, result_panel, shown_image)
 
 FIELDS = ("eps", "steps", "step_size", "lam")
@@ -17,9 +17,8 @@ FIELDS = ("eps", "steps", "step_size", "lam")
 
 def build(store, examples=()):
     cfg = preset_values("inpaint", store.get(store.default))
-    gr.Markdown("Paint over the region to fill (white brush). The region is first filled (smoothly from its border, or with "
-                "the image's mean colour as in the paper), then PGD maximises the class score, moving only the region or, as "
-                "in the paper, the whole image with a penalty (lambda) that keeps the rest. " + FIT_NOTE)
+    gr.Markdown("**Fill in a missing part of a photo.** Paint over a region (white brush) and press *Inpaint*: the region "
+                "is filled from its border, then the robust model adds what it expects of the class there. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
@@ -31,15 +30,19 @@ def build(store, examples=()):
                             label="examples (a region is drawn; paint over it or erase it)")
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
-            with gr.Row():
-                fill = gr.Radio(["harmonic", "mean"], value=cfg.fill, label="start: fill the region with")
-                masked = gr.Checkbox(value=cfg.masked, label="only the region moves")
-            controls = pgd_controls(cfg, FIELDS)
+            with settings("The region first gets a smooth fill from its border (*harmonic*) or, as in the paper, the "
+                          "image's mean colour (*mean*). Then small steps (projected gradient descent) raise the model's "
+                          "score for the class, moving only the region or, as in the paper, the whole image with a "
+                          "penalty (*lambda*) that keeps the rest."):
+                with gr.Row():
+                    fill = gr.Radio(["harmonic", "mean"], value=cfg.fill, label="start: fill the region with")
+                    masked = gr.Checkbox(value=cfg.masked, label="only the region moves")
+                controls = pgd_controls(cfg, FIELDS)
             compare = compare_box()
             go = primary_button("Inpaint")
         with gr.Column():
             corrupted = shown_image("start (the region filled)")
-            panel = result_panel("inpaint")
+            panel = result_panel("inpaint", compare=compare)
             change = change_panel()
 
     @friendly
@@ -66,4 +69,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [editor, model, label, fill, masked, c["eps"], c["steps"], c["step_size"], c["lam"], compare],
              [corrupted, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note,
               panel.twin_probs, panel.status], api_name="inpaint", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "inpaint", model, controls, label, with_predict=True)
+    follow_model(store, "inpaint", model, controls, label, with_predict=True, compare=compare)

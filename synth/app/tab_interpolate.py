@@ -11,7 +11,7 @@ from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input
 from .gpu import on_gpu
 from .runs import Job, friendly, stream
 from .views import DISPLAY
-from .widgets import compare_box, model_dropdown, preset_values, primary_button
+from .widgets import settings, compare_box, follow_model, model_dropdown, preset_values, primary_button
 
 MAX_FRAMES = 10
 
@@ -35,9 +35,8 @@ def gallery(label: str, elem_id: str | None = None) -> gr.Gallery:
 
 
 def build(store, examples=()):
-    gr.Markdown("Frames from a source to a target image: each frame matches the target's features at several layers "
-                "inside an L2 ball of radius c * ||target - source||, c from 0 to 1. With a standard model the frames "
-                "stay close to the source and then jump. " + FIT_NOTE)
+    gr.Markdown("**Morph one image into another.** Each frame moves further toward the target image in what the robust "
+                "model sees; with *compare*, the standard model's frames stay near the source and then jump. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             with gr.Row():
@@ -50,13 +49,19 @@ def build(store, examples=()):
                 gr.Examples([[examples[i], examples[i + 1]] for i in range(0, len(examples) - 1, 2)], [source, target])
             model = model_dropdown(store)
             n_frames = gr.Slider(3, MAX_FRAMES, value=len(DEFAULT_FRACTIONS), step=1, label="frames")
-            steps = gr.Slider(1, 200, value=preset_values("interpolate", store.get(store.default)).steps, step=1,
-                              label="steps per frame")
+            with settings("Frame k matches the target's features at several layers of the model while staying within "
+                          "a distance of c_k times the distance between the two images from the source (c from 0 to 1); "
+                          "BIGRoC, eq. 3."):
+                steps = gr.Slider(1, 200, value=preset_values("interpolate", store.get(store.default)).steps, step=1,
+                                  label="steps per frame", info="how many small changes make each frame")
             compare = compare_box()
             go = primary_button("Interpolate")
         with gr.Column():
             robust_frames = gallery("frames (robust model)", "interpolate-result")
             standard_frames = gallery("frames (standard model, compare mode)")
+            standard_frames.visible = False  # shown while compare is ticked
+            compare.change(lambda on: gr.update(visible=bool(on)), compare, standard_frames, api_visibility="private",
+                           show_progress="hidden")
             status = gr.Markdown(elem_id="interpolate-status")
             distance = gr.Markdown()
 
@@ -86,5 +91,6 @@ def build(store, examples=()):
 
         yield from stream(store, model_name, compare_v, job, n_steps * len(fractions), progress, live, status, finish)
 
+    follow_model(store, "interpolate", model, {"steps": steps}, compare=compare)
     go.click(on_gpu(run), [source, target, model, n_frames, steps, compare], [robust_frames, standard_frames, distance, status],
              api_name="interpolate", show_progress="hidden")

@@ -9,7 +9,7 @@ from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY
-from .widgets import (BRUSH, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
+from .widgets import (settings, BRUSH, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
                       result_panel)
 
 FIELDS = ("eps", "steps", "step_size", "lam")
@@ -20,8 +20,9 @@ def build(store, examples=()):
     cfg = preset_values("paint_features", model0)
     with torch.no_grad():
         dim = model0.representation(torch.zeros(1, 3, *model0.input_size)).shape[1]
-    gr.Markdown("Paint where a feature should appear; PGD raises one component of the penultimate representation "
-                "R(x) while a penalty keeps the rest of the image. " + FIT_NOTE)
+    gr.Markdown("**Paint a feature into part of an image.** Paint where it should appear, pick a feature number and press "
+                "*Paint*: the robust model makes that feature (an eye, fur, a wheel...) appear there and keeps the rest. "
+                + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (paint where the feature goes)", image_mode="RGB",
@@ -32,11 +33,14 @@ def build(store, examples=()):
                 gr.Examples([[examples.editor_value(i, examples.paint_mask)] for i in range(len(examples))], [editor])
             model = model_dropdown(store)
             feature = gr.Slider(0, dim - 1, value=0, step=1, label=f"feature index f (0..{dim - 1})")
-            controls = pgd_controls(cfg, FIELDS)
+            with settings("A *feature* is one of the numbers the model computes just before deciding the class (its "
+                          "representation R(x)). Small steps (projected gradient descent) raise the chosen one while a "
+                          "penalty (*lambda*) keeps the image outside your painted region."):
+                controls = pgd_controls(cfg, FIELDS)
             compare = compare_box()
             go = primary_button("Paint")
         with gr.Column():
-            panel = result_panel("paint", probs_title=None)
+            panel = result_panel("paint", probs_title=None, compare=compare)
             activation = gr.Markdown()
 
     @friendly
@@ -60,4 +64,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [editor, model, feature, *controls.values(), compare],
              [panel.main, panel.twin, activation, panel.plot, panel.status],
              api_name="paint_features", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "paint_features", model, controls)
+    follow_model(store, "paint_features", model, controls, compare=compare)

@@ -11,13 +11,13 @@ from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (BRUSH, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
-                      result_panel, shown_image)
+                      result_panel, settings, shown_image)
 
 
 def build(store, examples=()):
     cfg = preset_values("sketch_to_image", store.get(store.default))
-    gr.Markdown("Draw something, choose what it should become. The drawing is scaled to the model's input size "
-                "(padded with white so nothing is cut off), then targeted PGD adds the class's features.")
+    gr.Markdown("**Turn a drawing into an image.** Draw something, choose what it should become and press the button: "
+                "the robust model adds the class's shapes and textures to your drawing.")
     with gr.Row():
         with gr.Column():
             pad = SketchInput(type="filepath", label="sketch", image_mode="RGB", height=DISPLAY + 64,
@@ -29,12 +29,15 @@ def build(store, examples=()):
                             label="sketches (edge drawings of the example images)")
             model = model_dropdown(store)
             label = class_dropdown(store, value=store.get(store.default).classes[examples.labels[0]] if examples else None)
-            controls = pgd_controls(cfg)
+            with settings("The drawing is scaled to the model's input size (padded with white so nothing is cut off); "
+                          "small steps (projected gradient descent) then raise the model's score for the class, never "
+                          "moving further than *eps* from the drawing."):
+                controls = pgd_controls(cfg)
             compare = compare_box()
             go = primary_button("Turn into an image")
         with gr.Column():
             sketch_small = shown_image("sketch at the model's size")
-            panel = result_panel("sketch")
+            panel = result_panel("sketch", compare=compare)
 
     @friendly
     def run(value, model_name, label_name, eps, steps, step_size, compare_v, progress=gr.Progress()):
@@ -54,4 +57,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [pad, model, label, *controls.values(), compare],
              [sketch_small, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="sketch_to_image",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "sketch_to_image", model, controls, label)
+    follow_model(store, "sketch_to_image", model, controls, label, compare=compare)

@@ -10,7 +10,7 @@ from .inputs import FIT_NOTE, ImageUpload, check_steps, need_image, optional_lab
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
-from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
+from .widgets import (settings, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
                       primary_button, result_panel, shown_image)
 
 FACTORS = (2, 4, 8)
@@ -45,9 +45,9 @@ def low_resolution(model, path, factor: int, already_low: bool):
 
 def build(store, examples=()):
     cfg = preset_values("super_resolve", store.get(store.default))
-    gr.Markdown(f"A large image is shrunk by the factor (block means) and brought back with nearest-neighbour or bicubic "
-                f"upsampling plus targeted PGD, and PSNR is measured against it; a small image (at most half the model's "
-                f"size a side) is upscaled itself. {FIT_NOTE}")
+    gr.Markdown(f"**Make a small image large.** Your image is shrunk and then enlarged again, and the robust model adds "
+                f"the detail its class needs; how close the result is to your original is measured (PSNR, in dB: higher "
+                f"is closer). A small image (at most half the model's size a side) is enlarged itself. {FIT_NOTE}")
     with gr.Row():
         with gr.Column():
             image = ImageUpload(type="filepath", label="image", height=DISPLAY, sources=["upload", "clipboard"],
@@ -57,17 +57,20 @@ def build(store, examples=()):
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
             factor = gr.Radio(list(FACTORS), value=cfg.factor, label="factor")
-            init = gr.Radio(["nearest", "bicubic"], value=cfg.upsample, label="initialisation")
-            consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result downsamples back to the input)")
             low_given = gr.Checkbox(value=False, label="my image is already low resolution")
-            controls = pgd_controls(cfg)
+            with settings("The shrunk image is enlarged by copying pixels (*nearest*, the paper) or smoothly (*bicubic*), "
+                          "then small steps (projected gradient descent) raise the model's score for the class. *Keep block "
+                          "means*: every step is corrected so that the result, shrunk again, is exactly the small image."):
+                init = gr.Radio(["nearest", "bicubic"], value=cfg.upsample, label="enlarge the small image by")
+                consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result shrinks back to the input)")
+                controls = pgd_controls(cfg)
             compare = compare_box()
             go = primary_button("Super-resolve")
         with gr.Column():
             with gr.Row():
                 low_img = shown_image("low resolution")
                 init_img = shown_image("upsampled (initialisation)")
-            panel = result_panel("super_resolve")
+            panel = result_panel("super_resolve", compare=compare)
             change = change_panel()
             scores = gr.Markdown()
 
@@ -102,4 +105,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [image, model, label, factor, init, consistent, low_given, *controls.values(), compare],
              [low_img, init_img, panel.main, panel.twin, scores, panel.probs, panel.plot, change.slider, change.diff, change.note,
               panel.twin_probs, panel.status], api_name="super_resolve", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "super_resolve", model, controls, label, with_predict=True)
+    follow_model(store, "super_resolve", model, controls, label, with_predict=True, compare=compare)

@@ -9,13 +9,15 @@ from .inputs import FIT_NOTE, ImageUpload, check_steps, class_index, image_input
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY
-from .widgets import class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button, result_panel
+from .widgets import (class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
+                      result_panel, settings)
 
 
 def build(store, examples=()):
     cfg = preset_values("translate", store.get(store.default))
-    gr.Markdown("Targeted PGD from your image toward the target class. With a two-domain model (horse2zebra) this is "
-                "the paper's translation; with a multi-class model any class is a target. " + FIT_NOTE)
+    gr.Markdown("**Turn a photo into another class** (a horse into a deer, a cat into a dog; a horse into a zebra with "
+                "the horse2zebra model). Choose the target and press *Translate*: the robust model redraws the photo, "
+                "keeping its layout. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             first = min(3, len(examples) - 1)  # CIFAR-10: a cat, translated to a dog by default
@@ -27,11 +29,13 @@ def build(store, examples=()):
             classes = store.get(store.default).classes
             target = class_dropdown(store, label="target class",
                                     value=classes[(examples.labels[first] + 2) % len(classes)] if examples else None)
-            controls = pgd_controls(cfg)
+            with settings("Small steps (projected gradient descent) raise the model's score for the target class, "
+                          "never moving the image further than *eps* from your photo."):
+                controls = pgd_controls(cfg)
             compare = compare_box()
             go = primary_button("Translate")
         with gr.Column():
-            panel = result_panel("translate")
+            panel = result_panel("translate", compare=compare)
 
     @friendly
     def run(path, model_name, target_name, eps, steps, step_size, compare_v, progress=gr.Progress()):
@@ -49,4 +53,4 @@ def build(store, examples=()):
     go.click(on_gpu(run), [image, model, target, *controls.values(), compare],
              [panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="translate",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "translate", model, controls, target)
+    follow_model(store, "translate", model, controls, target, compare=compare)

@@ -3,6 +3,7 @@ model / class / seed / compare controls, and the result panels, all images shown
 common size with sharp pixels."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import gradio as gr
@@ -26,17 +27,31 @@ def _round(v: float) -> float:
 
 # preset field -> how its control is built from a PGDConfig, and what value the control shows for it
 CONTROLS = {
-    "eps": (lambda cfg: gr.Slider(0.0, max(5 * cfg.eps, 1.0), step=0.1, label=f"eps ({cfg.norm.upper()} radius)"),
+    "eps": (lambda cfg: gr.Slider(0.0, max(5 * cfg.eps, 1.0), step=0.1, label=f"eps ({cfg.norm.upper()} radius)",
+                                  info="how far the image may move from where it starts (larger: bigger changes)"),
             lambda cfg: _round(cfg.eps), lambda cfg: {"maximum": max(5 * cfg.eps, 1.0)}),
-    "steps": (lambda cfg: gr.Slider(1, MAX_STEPS, step=1, label="steps"), lambda cfg: cfg.steps, lambda cfg: {}),
-    "step_size": (lambda cfg: gr.Slider(0.01, max(4 * cfg.step_size, 1.0), step=0.01, label="step size"),
+    "steps": (lambda cfg: gr.Slider(1, MAX_STEPS, step=1, label="steps", info="how many small changes the model makes"),
+              lambda cfg: cfg.steps, lambda cfg: {}),
+    "step_size": (lambda cfg: gr.Slider(0.01, max(4 * cfg.step_size, 1.0), step=0.01, label="step size",
+                                        info="how large each change is"),
                   lambda cfg: _round(cfg.step_size), lambda cfg: {"maximum": max(4 * cfg.step_size, 1.0)}),
-    "lam": (lambda cfg: gr.Slider(0.0, max(4 * (cfg.lam or 1.0), 10.0), step=0.5, label="lambda (penalty weight)"),
+    "lam": (lambda cfg: gr.Slider(0.0, max(4 * (cfg.lam or 1.0), 10.0), step=0.5, label="lambda (penalty weight)",
+                                  info="how strongly the rest of the image is kept as it was"),
             lambda cfg: cfg.lam or 0.0, lambda cfg: {}),
     "max_prob": (lambda cfg: gr.Slider(0.5, 1.0, step=0.01, label="confidence cap",
                                        info="an image stops moving once p(class) reaches it (1 = off, as in the papers)"),
                  lambda cfg: cfg.max_prob or 1.0, lambda cfg: {}),
 }
+
+
+@contextlib.contextmanager
+def settings(help_text: str = ""):
+    """The technical controls of a tab, collapsed: every tab runs at its defaults without opening it. ``help_text``
+    says, in a sentence or two, what the method does (the terms the controls use)."""
+    with gr.Accordion("settings", open=False, elem_classes="settings"):
+        if help_text:
+            gr.Markdown(help_text)
+        yield
 
 
 def preset_values(task: str, model, variant: str | None = None) -> presets.PGDConfig:
@@ -61,7 +76,7 @@ def control_updates(controls: dict, cfg: presets.PGDConfig) -> dict:
 
 def model_dropdown(store: ModelStore):
     dropdown = gr.Dropdown(store.choices(), value=store.default, label="model",
-                           info="bundled models run offline; the others need their weights file")
+                           info="the models this server can run; add others below the tabs")
     store.selectors.append(dropdown)
     return dropdown
 
@@ -94,34 +109,49 @@ def add_model_box(store: ModelStore):
 def class_dropdown(store: ModelStore, with_predict: bool = False, label: str = "class", value=None):
     classes = list(store.get(store.default).classes) if store.default else []
     choices = ([PREDICTED] if with_predict else []) + classes
-    return gr.Dropdown(choices, value=value if value is not None else (choices[0] if choices else None), label=label)
+    # custom values: an API client may name a class of whichever model it asks for (checked against that model's
+    # classes by inputs.class_index, with one plain message), not only the default model's
+    return gr.Dropdown(choices, value=value if value is not None else (choices[0] if choices else None), label=label,
+                       allow_custom_value=True)
 
 
 def follow_model(store: ModelStore, task: str, model: gr.Dropdown, controls: dict, label: gr.Dropdown | None = None,
-                 with_predict: bool = False, variant: gr.components.Component | None = None):
-    """Switching model (or ``variant``, Generate's seed kind) sets ``controls`` to the task's preset for it and
-    ``label``'s choices to its classes. A model that cannot be loaded leaves every control as it was and says
-    why in a warning (one sentence)."""
+                 with_predict: bool = False, variant: gr.components.Component | None = None,
+                 compare: gr.Checkbox | None = None):
+    """Switching model (or ``variant``, Generate's seed kind) sets ``controls`` to the task's preset for it,
+    ``label``'s choices to its classes and ``compare`` to usable only where the model has a standard twin. A model
+    that cannot be loaded says why in a warning (one sentence) and the selector goes back to the default model, so
+    the next click works."""
 
     def update(name, kind=None, changed_model=True):
         try:
             m = store.get(name)
         except ModelUnavailable as err:
             gr.Warning(str(err), duration=12)
-            return {}
+            return {model: gr.update(value=store.default)}  # its own change event then restores the default's settings
         out = control_updates(controls, preset_values(task, m, kind))
         if label is not None and changed_model:
             choices = ([PREDICTED] if with_predict else []) + list(m.classes)
             out[label] = gr.update(choices=choices, value=choices[0])
+        if compare is not None:
+            out[compare] = compare_update(store, name)
         return out
 
-    outputs = list(controls.values()) + ([label] if label is not None else [])
+    outputs = [model] + list(controls.values()) + ([label] if label is not None else []) + ([compare] if compare is not None else [])
     inputs = [model] + ([variant] if variant is not None else [])
     model.change(update, inputs, outputs, api_visibility="private", show_progress="hidden")
     if variant is not None:
         variant.change(lambda name, kind: update(name, kind, changed_model=False), inputs, outputs,
                        api_visibility="private", show_progress="hidden")
     return update
+
+
+def compare_update(store: ModelStore, name: str):
+    """The compare box for model ``name``: usable when it has a standard twin, else unticked, disabled, with the reason."""
+    twin = store.twin(name)
+    if twin:
+        return gr.update(interactive=True, info=f"runs the same request on {twin}")
+    return gr.update(value=False, interactive=False, info=f"{name} has no standard twin to compare with")
 
 
 # Run before every request: close the toasts of earlier failures, so none sits over the new result.
@@ -159,7 +189,9 @@ CURVE_COLOURS = {"robust": "#2563eb", "standard": "#f97316"}
 
 def loss_plot():
     return gr.LinePlot(x="step", y="objective", color="model", color_map=CURVE_COLOURS, height=260, elem_classes="loss-plot",
-                       label="objective per PGD step, higher is better (blue: robust model, orange: standard model)")
+                       label="the model's score for the target at each step (blue: robust model, orange: standard model)",
+                       caption="Both models reach a high score; the standard one gets there with changes a person cannot "
+                               "see, the robust one only by changing what the image shows.")
 
 
 @dataclass
@@ -189,18 +221,26 @@ class ResultPanel:
         return out
 
 
-def result_panel(prefix: str, probs_title: str | None = "classifier's probabilities") -> ResultPanel:
+def result_panel(prefix: str, probs_title: str | None = "classifier's probabilities", compare: gr.Checkbox | None = None
+                 ) -> ResultPanel:
     """Result images (elem ids ``<prefix>-result``, ``<prefix>-twin``), a line of progress (``<prefix>-status``),
-    probabilities (unless ``probs_title`` is None) and the loss plot, full width so its legend fits."""
+    probabilities (unless ``probs_title`` is None) and the loss plot, full width so its legend fits. The standard
+    model's image and probabilities show only while ``compare`` is ticked (an empty panel would take a phone's screen)."""
+    shown = compare is None or bool(compare.value)
     with gr.Row():
         main = shown_image("result (robust model)", f"{prefix}-result")
         twin = shown_image("same request, standard model (compare mode)", f"{prefix}-twin")
+        twin.visible = shown
     status = gr.Markdown(elem_id=f"{prefix}-status")
     probs = twin_probs = None
     if probs_title:
         with gr.Row():
             probs = gr.Label(label=probs_title + " (robust model)", num_top_classes=5)
-            twin_probs = gr.Label(label=probs_title + " (standard model)", num_top_classes=5)
+            twin_probs = gr.Label(label=probs_title + " (standard model)", num_top_classes=5, visible=shown)
+    if compare is not None:
+        twins = [c for c in (twin, twin_probs) if c is not None]
+        compare.change(lambda on: [gr.update(visible=bool(on))] * len(twins), compare, twins, api_visibility="private",
+                       show_progress="hidden")
     return ResultPanel(main, twin, probs, twin_probs, loss_plot(), status)
 
 

@@ -1,4 +1,4 @@
-"""BIGRoC's middle row of Table 1: a DCGAN (Radford et al., 2016) for 32x32 images, class-conditional so that the
+"""BIGRoC's middle row of Table 2 (unconditional there): a DCGAN (Radford et al., 2016) for 32x32 images, class-conditional so that the
 boost's target is the class it was asked for (BIGRoC boosts an unconditional GAN toward the classifier's prediction;
 ``boost`` does that when no label is given).
 

@@ -1,4 +1,4 @@
-"""The weakest generator BIGRoC boosts (its Table 1's VAE row): a small class-conditional conv VAE for 32x32 images.
+"""The weakest generator BIGRoC boosts (its Table 2's VAE row, unconditional there): a small class-conditional conv VAE for 32x32 images.
 
 ``python -m synth.generators --kind vae --name cifar10-cvae --epochs 15`` trains it (``synth.generators.train``).
 """

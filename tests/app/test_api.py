@@ -109,12 +109,17 @@ def test_every_endpoint_returns_model_sized_image(server, files, endpoint):
 
 
 def test_boost_vae_works_with_its_defaults(server, files):
-    """The tab's own defaults (the VAE, no class chosen) boost a sample: the seed picks its class."""
+    """The tab's own defaults (the VAE, no class chosen) boost a sample toward the model's own prediction of it, and
+    say so; a chosen class is the target instead."""
     client, store = server
     args = list(_calls(store, files)["boost"])
     args[0], args[3] = "sample the bundled VAE (cifar10-cvae)", "(predicted by the model)"
-    before, after = client.predict(*args, api_name="/boost")[:2]
+    out = client.predict(*args, api_name="/boost")
+    before, after, note = out[0], out[1], out[7]
     assert _size(before) == _size(after) == store.get(store.default).input_size
+    assert "Target: **" in note and "prediction" in note
+    args[3] = store.get(store.default).classes[3]
+    assert f"Target: **{args[3]}** (your choice)" in client.predict(*args, api_name="/boost")[7]
 
 
 def test_super_resolution_upscales_a_small_upload_and_refuses_a_tiny_one(server, files, tmp_path):

@@ -26,7 +26,7 @@ FIRST_CLICKS = [("Generate", "Generate", "#generate-result img"), ("Inpaint", "I
                 ("Translate", "Translate", "#translate-result img"),
                 ("Super-resolution", "Super-resolve", "#super_resolve-result img"),
                 ("Sketch-to-image", "Turn into an image", "#sketch-result img"), ("Feature painting", "Paint", "#paint-result img"),
-                ("Boost (BIGRoC)", "Boost", "#boost-result img"), ("Interpolate (BIGRoC)", "Interpolate", "#interpolate-result img")]
+                ("Boost", "Boost", "#boost-result img"), ("Interpolate", "Interpolate", "#interpolate-result img")]
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +142,7 @@ def test_generate_and_inpaint_in_the_browser(page, tmp_path):
 def test_the_result_updates_live_during_a_run(page):
     """While the steps run, the result image changes at least twice before the run is done, and the status line
     shows progress and then the closing line."""
+    page.locator(".settings").first.get_by_text("settings", exact=True).click()  # Generate's controls, collapsed by default
     steps = page.get_by_label("number input for steps", exact=True).first  # Generate's, the first tab
     steps.fill("1000")  # the stub model takes a few seconds for 1,000 steps: time to watch
     steps.press("Enter")
@@ -181,3 +182,79 @@ def test_an_error_is_one_message_and_gone_after_a_success(page):
     page.locator("#translate-status").get_by_text("Done").wait_for(timeout=60_000)
     assert page.locator(".toast-body.error").count() == 0
     assert time.monotonic() - shown < ERROR_SECONDS  # the click closed it, not its own timer
+
+
+def _drawn_curve(page, role: str) -> bool:
+    """Whether the visible tab's chart draws ``role``'s curve: a Vega line mark for it with a colour (a series outside
+    the plot's colour domain gets a mark without a stroke, which shows nothing)."""
+    return page.evaluate("""(role) => [...document.querySelectorAll('.loss-plot path[aria-roledescription="line mark"]')]
+        .some(e => e.getBoundingClientRect().width > 0 && e.hasAttribute('stroke')
+                   && e.getAttribute('aria-label').includes('model: ' + role)
+                   && !e.getAttribute('aria-label').includes('objective: null'))""", role)
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+@pytest.mark.parametrize("order", [(False, True), (True, False)], ids=["compare-off-then-on", "compare-on-first"])
+def test_the_chart_shows_every_run_of_the_request(page, tmp_path, order):
+    """The objective chart draws the robust and the standard curve whenever both ran, in either order of runs (the
+    plot fixes its series at its first value), and says what the curve means."""
+    page.get_by_role("tab", name="Translate", exact=True).click()
+    panel = page.locator("div[role=tabpanel]:visible")
+    compare = panel.get_by_label("compare with the standard (non-robust) model")
+    for i, on in enumerate(order):
+        if compare.is_checked() != on:
+            compare.click()
+        page.get_by_role("button", name="Translate", exact=True).click()
+        # this run's curves: the standard curve's points appear (compare on) or go (compare off)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (_drawn_curve(page, "robust") and _drawn_curve(page, "standard") == on):
+            time.sleep(0.25)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(tmp_path / f"chart-{i}.png"), full_page=True)
+        assert _drawn_curve(page, "robust"), f"run {i}: no robust curve"
+        assert _drawn_curve(page, "standard") == on, f"run {i} (compare {on}): the standard curve is {'missing' if on else 'left over'}"
+    assert "Both models reach a high score" in panel.locator(".loss-plot").first.inner_text()
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_a_model_without_a_twin_disables_compare(page):
+    """Choosing a model with no standard twin unticks and disables *compare*, saying why; no next click fails."""
+    page.get_by_role("tab", name="Translate", exact=True).click()
+    panel = page.locator("div[role=tabpanel]:visible")
+    compare = panel.get_by_label("compare with the standard (non-robust) model")
+    compare.click()
+    assert compare.is_checked()
+    dropdown = panel.get_by_label("model", exact=True).first
+    dropdown.click()
+    page.get_by_role("option", name="tiny-standard", exact=True).click()
+    page.wait_for_timeout(1500)
+    assert not compare.is_checked() and compare.is_disabled()
+    assert "no standard twin" in panel.inner_text()
+    page.get_by_role("button", name="Translate", exact=True).click()
+    page.locator("#translate-status").get_by_text("Done").wait_for(timeout=60_000)
+    assert page.locator(".toast-body.error").count() == 0
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_on_a_phone_the_button_and_the_result_follow_the_input(url, tmp_path):
+    """At a phone's viewport the Generate button is on the first screen, and the result comes right after it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+            phone.goto(url)
+            button = phone.get_by_role("button", name="Generate", exact=True)
+            button.wait_for()
+            phone.screenshot(path=str(tmp_path / "phone.png"))
+            box = button.bounding_box()
+            assert box["y"] + box["height"] <= 844 * 1.5, f"the Generate button is at y={box['y']:.0f}"
+            button.click()
+            phone.locator("#generate-status").get_by_text("Done").wait_for(timeout=90_000)
+            result = phone.locator("#generate-result").bounding_box()
+            assert result["y"] - (box["y"] + box["height"]) < 844, "the result is more than a screen below the button"
+        finally:
+            browser.close()

@@ -65,9 +65,9 @@ def test_model_switch_sets_the_presets(monkeypatch):
     assert uniform[controls["eps"]]["value"] == PRESETS["synth.generate.cifar10_uniform"].eps and label not in uniform
 
 
-def test_a_model_without_its_weights_changes_nothing(monkeypatch):
-    """Choosing a model whose weights cannot be had warns in one sentence and leaves every control as it was
-    (no error badges on the controls)."""
+def test_a_model_without_its_weights_is_no_dead_end(monkeypatch):
+    """Choosing a model whose weights cannot be had warns in one sentence and sets the selector back to the default
+    model (whose change event restores its settings), so the next click works."""
     import gradio as gr
     from synth.app.widgets import follow_model
     from synth.sources import ModelUnavailableError
@@ -83,5 +83,6 @@ def test_a_model_without_its_weights_changes_nothing(monkeypatch):
         model = gr.Dropdown(["tiny-l2"])
         controls = pgd_controls(preset_values("translate", make_tiny(0, dataset="cifar10")))
         update = follow_model(store, "translate", model, controls)
-    assert update("madry/imagenet-l2-3") == {}
+    out = update("madry/imagenet-l2-3")  # no dead end: the selector goes back to the default model
+    assert list(out) == [model] and out[model]["value"] == store.default
     assert len(warnings) == 1 and "resnet50_l2_eps3.ckpt" in warnings[0] and "/root" not in warnings[0]

@@ -47,3 +47,29 @@ def test_counts_and_classes():
         class_index(model, "zebra")
     with pytest.raises(ValueError, match="choose a class"):
         class_index(model, "")
+
+
+def test_an_upload_still_being_written_is_read_once_complete(tmp_path):
+    """Two visitors uploading the same file share one path that may be rewritten while read (the race behind a bare
+    'error' under load): the private copy waits until the bytes decode, and later rewrites do not touch it."""
+    import io
+    import threading
+    import time
+
+    from PIL import Image
+
+    from synth.app.inputs import stable_copy
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(buf, format="PNG")
+    data = buf.getvalue()
+    path = tmp_path / "upload.png"
+    path.write_bytes(data[: len(data) // 2])  # half written
+    threading.Thread(target=lambda: (time.sleep(0.2), path.write_bytes(data))).start()
+    copy = stable_copy(str(path))
+    assert copy is not None and copy != str(path)
+    path.write_bytes(b"rewritten by another request")
+    with Image.open(copy) as img:
+        assert img.size == (64, 64) and img.getpixel((0, 0)) == (10, 200, 30)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    assert stable_copy(str(broken), attempts=3, wait=0.01) is None
