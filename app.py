@@ -1,20 +1,20 @@
 """synth demo: image synthesis with a single robust classifier (Gradio Blocks).
 
 Runs as a Hugging Face Space (``app_file: app.py``) or locally: ``python app.py``.
-Each tab lives in ``synth/app/tab_<task>.py``; models load on first use.
+Each registered task's tab lives in ``synth/app/tab_<task>.py``; models load on first use.
 """
 from __future__ import annotations
 
+import importlib
 import os
 
 import gradio as gr
 
 from synth.app import gpu
-from synth.app import (tab_boost, tab_generate, tab_inpaint, tab_interpolate, tab_paint, tab_sketch, tab_super_resolve,
-                       tab_translate)
+from synth.app.examples import example_images
 from synth.app.store import ModelStore
 from synth.app.widgets import DISPLAY_CSS, add_model_box
-from synth.app.examples import example_images
+from synth.tasks import registered
 
 INTRO = """# synth: images made by a classifier
 **Start here:** press the button of the first tab (*Generate*). An image classifier trained to resist small,
@@ -24,9 +24,20 @@ it is just as sure of the class, yet the image barely changes. Each tab says wha
 under *settings*. (Santurkar et al., *Image Synthesis with a Single (Robust) Classifier*, NeurIPS 2019.)"""
 
 
-TABS = [("Generate", tab_generate), ("Inpaint", tab_inpaint), ("Translate", tab_translate),
-        ("Super-resolution", tab_super_resolve), ("Sketch-to-image", tab_sketch), ("Feature painting", tab_paint),
-        ("Boost", tab_boost), ("Interpolate", tab_interpolate)]
+def tabs() -> list:
+    """Each registered task's tab module (``synth/app/tab_<task>.py``: ``TITLE`` and ``build``), in the registry's
+    order; a task without a tab module has no tab."""
+    out = []
+    for task in registered():
+        try:
+            out.append(importlib.import_module(f"synth.app.tab_{task.name}"))
+        except ModuleNotFoundError as err:
+            if err.name != f"synth.app.tab_{task.name}":
+                raise
+    return out
+
+
+TABS = [(tab.TITLE, tab) for tab in tabs()]
 
 
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:

@@ -23,10 +23,16 @@ def _machine() -> str:
 
 
 def report(name: str, data: dict, markdown: str, doc: str = "README.md", measured: str | None = None,
-           machine: str | None = None, script: str | None = None) -> None:
+           machine: str | None = None, script: str | None = None, heading: str | None = None,
+           after: str | None = None) -> None:
     """Save ``data`` to bench/results/NAME.json and put ``markdown`` into the section NAME of ``doc``
     (README.md, or a page under docs/ such as ``docs/results.md``). ``measured``, ``machine`` and
-    ``script`` keep a saved report's own when it is only re-rendered."""
+    ``script`` keep a saved report's own when it is only re-rendered. A section ``doc`` does not have yet is
+    added when ``heading`` is given (e.g. ``"## Colorization"``: a new task's first report), after the section
+    ``after`` where that exists, else at the end.
+
+    Raises:
+        KeyError: ``doc`` has no section NAME and no ``heading`` is given."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     script = script or " ".join(["python -m bench." + Path(sys.argv[0]).stem, *sys.argv[1:]])
     data = {**data, "measured": measured or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -38,6 +44,10 @@ def report(name: str, data: dict, markdown: str, doc: str = "README.md", measure
     block = f"{start}\n{markdown.strip()}\n\n_Measured {data['measured']} on {data['machine']} by `{script}`._\n{end}"
     if start in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    elif heading:
+        previous = f"<!-- /bench:{after} -->"
+        section = f"\n\n{heading}\n\n{block}"
+        text = text.replace(previous, previous + section, 1) if after and previous in text else text.rstrip() + section + "\n"
     else:
         raise KeyError(f"{doc} has no {start} ... {end} section: add the markers where the table belongs")
     readme.write_text(text)

@@ -33,18 +33,15 @@ from tqdm import tqdm
 
 import synth
 from bench._report import RESULTS, preset_check, report
-from synth.presets import step_for
-from synth.tasks._common import step_rate
 from synth import data, effect, metrics
-from synth.generators import bundled_generators, load_generator
-
-SEED_KINDS = ("multivariate", "univariate", "uniform", "mixture")
+import synth.generators
+from synth.tasks import registry
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A data set the bench runs on: its bundled robust model, standard twin and evaluator, its test images, and
-    the tasks it has what they need for (Imagenette has no bundled generator to boost and no mixture seeds)."""
+    """A data set the bench runs on: its bundled robust model, standard twin and evaluator, its test images (a row
+    whose inputs the data set cannot give, e.g. a generator or seed kind fitted only for CIFAR-10, is skipped)."""
     robust: str
     standard: str
     evaluator: str
@@ -52,7 +49,6 @@ class Dataset:
     size: int
     patch: int       # inpainting's square patch side: 10 at 32 px; 34 at 128 px (the Duke study's 60 px at 224, scaled)
     batch: int       # images per task call
-    skip: tuple = ()
     caps: bool = True  # sweep the confidence caps too (they stop CIFAR-10 samples ~2 from their seeds: not repeated at 128 px)
 
     @property
@@ -64,17 +60,8 @@ class Dataset:
 DATASETS = {
     "cifar10": Dataset("cifar10-l2", "cifar10-standard", "cifar10-evaluator", lambda: data.cifar10("test"), 32, 10, 250),
     "imagenette": Dataset("imagenette-l2", "imagenette-standard", "imagenette-evaluator",
-                          lambda: data.imagenette("val", 128), 128, 34, 50, skip=("boost", "boost_dcgan", "generate_mixture"),
-                          caps=False),
+                          lambda: data.imagenette("val", 128), 128, 34, 50, caps=False),
 }
-
-
-def _ball_sweep(eps_values, steps=60, caps=(None,), extra=()):
-    """Settings ``eps`` x ``max_prob`` at 32 px with the papers' step rule 2.5 * eps / steps (1 = no cap), plus
-    ``extra`` (eps, cap) pairs; :func:`scaled` takes them to a larger image size."""
-    pairs = [(e, c) for e in eps_values for c in caps] + list(extra)
-    return [{"eps": float(e), "steps": steps, "step_size": round(step_for(e, steps), 4), **({"max_prob": c} if c else {})}
-            for e, c in pairs]
 
 
 def scaled(setting: dict, scale: float) -> dict:
@@ -84,25 +71,115 @@ def scaled(setting: dict, scale: float) -> dict:
     return {**setting, **{k: round(setting[k] * scale, 4) for k in ("eps", "step_size") if k in setting}}
 
 
+class RowUnavailable(Exception):
+    """A bench row the data set cannot run (its generator is another data set's, its seed kind is not fitted)."""
+
+
 @dataclass
 class Inputs:
-    """A task's fixed inputs: starts (N, 3, H, W) in [0, 1], target labels (N,), what the task call needs."""
+    """A row's fixed inputs: ``starts`` (N, 3, H, W) in [0, 1] where PGD starts, ``labels`` (N,) the classes the
+    results should show, ``args`` the task's keyword inputs (``Task.prepare``), ``originals`` (N, 3, H, W) the
+    images the inputs were made from (PSNR of tasks that restore), or None."""
     starts: torch.Tensor
     labels: torch.Tensor
     args: dict
+    originals: torch.Tensor | None = None
 
 
 @dataclass
 class Task:
-    """How to make a task's inputs and run it on a model with overrides; its sweep; extra measures."""
-    preset: str
-    inputs: Callable[["Context", int], Inputs]
-    run: Callable[..., torch.Tensor]
-    sweep: list
-    chooses: bool = True          # tasks whose default the criteria choose (inpainting and SR only report)
-    extra: Callable | None = None  # (inputs, results, ctx) -> dict of task-specific numbers
-    region: str | None = None      # key of the inputs' mask when the task changes part of the image: judged on that part
-    generator: str | None = None   # the bundled generator whose samples are the starts (boosting)
+    """A bench row of a registered task (``synth.tasks.registry``): its inputs from the test images, its run on a model
+    with overrides, its sweep and what it is judged on."""
+    spec: registry.Task
+    row: registry.BenchRow
+
+    @property
+    def sweep(self) -> list:
+        return list(self.row.sweep)
+
+    @property
+    def chooses(self) -> bool:
+        return self.row.chooses and bool(self.row.sweep)
+
+    @property
+    def region(self) -> str | None:
+        return self.row.region
+
+    @property
+    def extra(self):
+        return _psnr if self.row.psnr else None
+
+    def preset(self, dataset: str) -> str:
+        """The preset the row runs on ``dataset``: the task's, at the row's variant where that exists."""
+        base = f"synth.{self.spec.preset_key}.{dataset}"
+        variant = f"{base}_{self.row.variant}" if self.row.variant else base
+        return variant if variant in synth.presets.PRESETS else base
+
+    def target_preset(self, dataset: str) -> str:
+        """Where the row's chosen setting belongs (it may not exist yet)."""
+        base = f"synth.{self.spec.preset_key}.{dataset}"
+        return f"{base}_{self.row.variant}" if self.row.variant else base
+
+    def inputs(self, ctx: "Context", n: int) -> Inputs:
+        """``n`` inputs (a multiple of the class count for tasks that start from classes) built by the task's
+        ``prepare`` from the test images or classes, with one random stream (seed 0) for the whole set.
+
+        Raises:
+            RowUnavailable: the data set cannot give the row's inputs.
+        """
+        spec, k = self.spec, len(ctx.robust.classes)
+        options = {"patch": ctx.setup.patch, **self.row.options}
+        images = pairs = None
+        if spec.takes == "classes" or (spec.takes == "images_or_classes" and options.get("generator")):
+            labels = torch.arange(k).repeat_interleave(n // k)
+            if options.get("generator"):
+                card = synth.generators.ASSETS / f"{options['generator']}.json"
+                if not card.exists() or json.loads(card.read_text()).get("dataset") != ctx.name:
+                    raise RowUnavailable(f"no bundled {options['generator']} for {ctx.name}")
+        else:
+            x, y = ctx.test_images(2 * n if spec.takes == "pairs" else n)
+            images, labels = x[:n], (y[n:] if spec.takes == "pairs" else y[:n])
+            pairs = x[n:] if spec.takes == "pairs" else None
+            labels = _other_class(labels) if spec.target else labels
+        cfg = spec.config(ctx.robust, self.preset(ctx.name), options)
+        try:
+            args = spec.prepare(ctx.robust, registry.Batch(images, labels, torch.Generator().manual_seed(0), pairs), options, cfg)
+        except FileNotFoundError as err:
+            raise RowUnavailable(str(err)) from None
+        args = {key: v.cpu() if isinstance(v, torch.Tensor) else v for key, v in args.items()}
+        starts = self.run(ctx.robust, Inputs(None, labels, args), self.preset(ctx.name), {"steps": 0}, start=True)
+        return Inputs(starts, labels, args, images)
+
+    def run(self, model, inputs: Inputs, preset: str, overrides: dict, start: bool = False) -> torch.Tensor:
+        """The task's results on ``model`` (the start images with ``start``), the frame ``row.options["frame"]`` of
+        each pair for tasks whose result is a strip of frames."""
+        spec = self.spec
+        pick = (lambda r: getattr(r, spec.start)) if start else (lambda r: r.x)
+        if not spec.strip:
+            return pick(spec.function(model, **_on(inputs.args, model.device), preset=preset, bf16=True, **overrides)).cpu()
+        n, frame = len(inputs.labels), self.row.options.get("frame", -1)
+        out = []
+        for i in tqdm(range(n), leave=False, mininterval=10, disable=start):
+            r = spec.function(model, **_on(_slice(inputs.args, i, n, 1), model.device), preset=preset, bf16=True, **overrides)
+            out.append(pick(r)[:1] if start else r.x[frame:frame + 1])
+        return torch.cat(out).cpu()
+
+
+def _on(args: dict, device) -> dict:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in args.items()}
+
+
+def _psnr(i: Inputs, results: dict, ctx) -> dict:
+    """PSNR (dB) of the starts and of each model's results to the original images (on the mask where there is one)."""
+    mask = i.args.get("mask")
+    return {k: float((metrics.psnr(x, i.originals) if mask is None else metrics.psnr(x, i.originals, mask)).mean())
+            for k, x in results.items()}
+
+
+def _rows() -> dict[str, Task]:
+    """Every registered task's bench rows by name: the task's name, ``_<suffix>`` for its other rows."""
+    return {spec.name + (f"_{row.suffix}" if row.suffix else ""): Task(spec, row)
+            for spec in registry.registered() for row in spec.bench}
 
 
 class Context:
@@ -130,19 +207,27 @@ class Context:
     def size(self) -> int:
         return self.setup.size
 
-    def preset(self, task: "Task") -> str:
-        return preset_of(task, self.name)
+    def preset(self, task: Task) -> str:
+        return task.preset(self.name)
 
     def test_images(self, n):
         x, y = self.pool
         return x[:n], y[:n]
 
 
-def preset_of(task: "Task", dataset: str) -> str:
-    """The task's preset on ``dataset``: ``synth.<task>.cifar10[_<kind>]`` -> ``synth.<task>.<dataset>[_<kind>]``, or the
-    data set's base preset of the task where it has none for the seed kind (the seeds are the bench's own either way)."""
-    name = task.preset.replace(".cifar10", f".{dataset}")
-    return name if name in synth.presets.PRESETS else name.rsplit("_", 1)[0]
+def preset_of(task: Task, dataset: str) -> str:
+    """The row's preset on ``dataset``."""
+    return task.preset(dataset)
+
+
+def new_section(name: str, dataset: str) -> dict:
+    """Where a row's first report goes in docs/results.md: a heading from its task's summary, after the row before
+    it (a new task needs no hand-made section)."""
+    names = list(TASKS)
+    i = names.index(name)
+    level = "##" if dataset == "cifar10" else "###"
+    return {"heading": f"{level} {TASKS[name].spec.summary[0].upper()}{TASKS[name].spec.summary[1:]}",
+            "after": report_name(names[i - 1], dataset) if i else None}
 
 
 def report_name(name: str, dataset: str) -> str:
@@ -156,117 +241,7 @@ def _other_class(labels, seed=1):
     return (labels + shift) % 10
 
 
-def _generation(kind: str) -> Task:
-    def inputs(ctx, n):
-        labels = torch.arange(10).repeat_interleave(n // 10)
-        seeds = synth.seeds.for_model(ctx.robust, kind, fallback=False).sample(labels, torch.Generator().manual_seed(0))
-        return Inputs(seeds, labels, {"seeds": seeds})
-
-    preset = f"synth.generate.cifar10_{kind}" if kind != "multivariate" else "synth.generate.cifar10"
-    # (on a data set without a preset for the seed kind, the bench measures the sweep's settings on the multivariate one)
-    # multivariate and mixture seeds start close to the class: smaller radii (multivariate: also the confidence caps and
-    # the former default, eps 30 with cap 0.99); univariate and uniform seeds start far from it
-    sweep = {"multivariate": _ball_sweep((6, 10, 20), caps=(1, 0.999), extra=[(30, 0.99)]),
-             "mixture": _ball_sweep((6, 10, 20)), "univariate": _ball_sweep((10, 20, 30)),
-             "uniform": _ball_sweep((10, 20, 30, 40))}[kind]
-    return Task(preset, inputs, lambda m, i, p, ov: synth.generate(m, i.labels, seeds=i.args["seeds"], preset=p, bf16=True, **ov).x,
-                sweep)
-
-
-def _translation_inputs(ctx, n):
-    x, y = ctx.test_images(n)
-    return Inputs(x, _other_class(y), {})
-
-
-def _sketch_inputs(ctx, n):
-    x, y = ctx.test_images(n)
-    sketches = synth.edge_sketch(x)
-    return Inputs(sketches, y, {})
-
-
-def _boost_inputs(generator: str):
-    """A bundled generator's samples, ``n // 10`` of each class (seed 0), as the starts to boost."""
-    def inputs(ctx, n):
-        labels = torch.arange(10).repeat_interleave(n // 10)
-        return Inputs(load_generator(generator).sample(labels, torch.Generator().manual_seed(0)), labels, {})
-    return inputs
-
-
-def _boost(generator: str, sweep: list) -> Task:
-    return Task("synth.boost.cifar10", _boost_inputs(generator),
-                lambda m, i, p, ov: synth.boost(m, i.starts, i.labels, preset=p, bf16=True, **ov).x, sweep,
-                chooses=bool(sweep), generator=generator)
-
-
-def _inpaint_inputs(ctx, n):
-    x, y = ctx.test_images(n)
-    mask = synth.random_patch_mask(n, (ctx.size, ctx.size), ctx.setup.patch, torch.Generator().manual_seed(0))
-    return Inputs(synth.harmonic_fill(x, mask), y, {"image": x, "mask": mask})
-
-
-def _inpaint_extra(i, results, ctx):
-    return {k: float(metrics.psnr(x, i.args["image"], i.args["mask"]).mean()) for k, x in results.items()}
-
-
-def _sr_inputs(ctx, n):
-    x, y = ctx.test_images(n)
-    low = synth.downsample(x, 4)
-    start = synth.super_resolve(ctx.robust, low, steps=0).x.cpu()  # the default's start: bicubic, back-projected
-    return Inputs(start, y, {"image": x, "low": low})
-
-
-def _sr_extra(i, results, ctx):
-    return {k: float(metrics.psnr(x, i.args["image"]).mean()) for k, x in results.items()}
-
-
-def _paint_inputs(ctx, n):
-    x, y = ctx.test_images(n)
-    s = ctx.size
-    mask = torch.zeros(1, 1, s, s)
-    mask[..., s // 4:3 * s // 4, s // 4:3 * s // 4] = 1  # the centre quarter
-    return Inputs(x, _other_class(y), {"mask": mask})
-
-
-def _paint(model, i, p, ov):
-    feature = model.net.fc.weight.argmax(1)[i.labels]  # each model's own strongest unit of the target class
-    return synth.paint_features(model, i.starts, i.args["mask"], feature, preset=p, bf16=True, **ov).x
-
-
-def _interpolation_inputs(ctx, n):
-    x, y = ctx.test_images(2 * n)
-    return Inputs(x[:n], y[n:], {"target": x[n:]})
-
-
-def _interpolate(model, i, p, ov, frame=3):
-    """The frame at fraction 0.6 of each pair (the middle of the default six)."""
-    return torch.cat([synth.interpolate(model, s[None], t[None], preset=p, bf16=True, **ov).x[frame:frame + 1].cpu()
-                      for s, t in zip(tqdm(i.starts, leave=False, mininterval=10), i.args["target"])])
-
-
-TASKS = {
-    **{f"generate_{kind}": _generation(kind) for kind in SEED_KINDS},
-    "translate": Task("synth.translate.cifar10", _translation_inputs,
-                      lambda m, i, p, ov: synth.translate(m, i.starts, i.labels, preset=p, bf16=True, **ov).x,
-                      _ball_sweep((5, 10, 15))),
-    "sketch_to_image": Task("synth.sketch_to_image.cifar10", _sketch_inputs,
-                            lambda m, i, p, ov: synth.sketch_to_image(m, i.starts, i.labels, preset=p, bf16=True, **ov).x,
-                            _ball_sweep((6, 10, 15))),
-    # the boosting default is chosen on the VAE's samples; the DCGAN's (BIGRoC's second row) are boosted at it
-    "boost": _boost("cifar10-cvae", [{"eps": e, "steps": 30, **({"max_prob": c} if c else {})}
-                                     for e, c in ((3.0, 1), (8.0, 1), (8.0, 0.9))]),
-    "boost_dcgan": _boost("cifar10-dcgan", []),
-    # judged on the painted centre quarter, cut out and resized (synth.effect.crop_region); radii at the preset's step
-    # ratio (eps / 15, the notebook's 0.2 at eps 3)
-    "paint_features": Task("synth.paint_features.cifar10", _paint_inputs, _paint,
-                           [{"eps": float(e), "step_size": round(e / 15, 4)} for e in (3, 6, 10)], region="mask"),
-    "inpaint": Task("synth.inpaint.cifar10", _inpaint_inputs,
-                    lambda m, i, p, ov: synth.inpaint(m, i.args["image"], i.args["mask"], preset=p, bf16=True, **ov).x,
-                    [], chooses=False, extra=_inpaint_extra),
-    "super_resolve": Task("synth.super_resolve.cifar10", _sr_inputs,
-                          lambda m, i, p, ov: synth.super_resolve(m, i.args["low"], preset=p, bf16=True, **ov).x,
-                          [], chooses=False, extra=_sr_extra),
-    "interpolate": Task("synth.interpolate.cifar10", _interpolation_inputs, _interpolate, [], chooses=False),
-}
+TASKS = _rows()
 
 
 def measure(ctx, task: Task, inputs: Inputs, overrides: dict) -> dict:
@@ -309,13 +284,12 @@ def saved_rows(data_out: dict) -> list[dict]:
             for r in data_out["rows"]]
 
 
-def run_config(name: str, preset: str, overrides: dict) -> synth.presets.PGDConfig:
+def run_config(task: Task, preset: str, overrides: dict) -> synth.presets.PGDConfig:
     """The setting a task call with ``overrides`` runs: the resolved preset, with boosting's step following its radius
     (BIGRoC's eps / T, ``synth.boost``) as the task computes it."""
     cfg = synth.presets.resolve(preset, **overrides)
-    if name.startswith("boost"):
-        rate = step_rate("boost", None, preset, overrides, cfg)
-        cfg = dataclasses.replace(cfg, step_size=rate * cfg.eps / max(cfg.steps, 1))
+    if task.spec.setting is not None:
+        cfg = task.spec.setting(None, preset, overrides, cfg)
     return cfg
 
 
@@ -335,7 +309,7 @@ def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None
     lines = []
     for i, r in enumerate(rows):
         c = r["comparison"]
-        cfg = run_config(name, preset, r["overrides"])
+        cfg = run_config(task, preset, r["overrides"])
         s, ro, st = c.starts, c.robust, c.standard
         mark = " **(default)**" if i == chosen else ""
         extra = (" / ".join(f"{r['extra'][k]:.2f}" for k in ("starts", "robust", "standard")) + " | ") if task.extra else ""
@@ -350,13 +324,13 @@ def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None
                  "as an image of its own (`synth.effect.crop_region`). ")
     if chosen is not None:
         c = rows[chosen]["comparison"]
-        cfg = run_config(name, preset, rows[chosen]["overrides"])
+        cfg = run_config(task, preset, rows[chosen]["overrides"])
         shows = all(c.checks[k][2] for k in "abc")
         rule = ("the lowest FD of the settings that meet (a)-(d)" if c.shown else
                 "no setting meets all four; the lowest FD of those that show the effect ((a)-(c)): it " + effect.verdict(c)
                 if shows else "no setting shows the effect; the one that meets the most criteria, then the lowest FD: it "
                 + effect.verdict(c))
-        target = task.preset.replace(".cifar10", f".{dataset}")  # where the choice belongs (may not exist yet)
+        target = task.target_preset(dataset)  # where the choice belongs (may not exist yet)
         check = (preset_check(target, cfg.eps, cfg.max_prob) if target in synth.presets.PRESETS
                  else f"`{target}` does not exist yet: add the choice to `synth/presets.py`.")
         text += f"Default chosen: {setting_text(cfg)}, by {rule}. " + check + " "
@@ -412,11 +386,7 @@ def main():
                    help="only rewrite docs/results.md from bench/results/effect_*.json (e.g. after setting a chosen preset)")
     args = p.parse_args()
     setup = DATASETS[args.dataset]
-    tasks = [t for t in (args.tasks or TASKS) if t not in setup.skip]
-    missing = [t for t in tasks if TASKS[t].generator and TASKS[t].generator not in bundled_generators()]
-    if missing:
-        print("skipped (their generator is not bundled):", *missing)
-        tasks = [t for t in tasks if t not in missing]
+    tasks = list(args.tasks or TASKS)
     summary_name = report_name("summary", args.dataset)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -433,8 +403,12 @@ def main():
     ctx = Context(args.dataset, args.evaluator or setup.evaluator, args.n_real)
     for name in tasks:
         task = TASKS[name]
-        n = min(args.n, 100) if name == "interpolate" else args.n
-        inputs = task.inputs(ctx, n)
+        n = min(args.n, 100) if task.spec.strip else args.n  # one call per pair: at most 100 pairs
+        try:
+            inputs = task.inputs(ctx, n)
+        except RowUnavailable as err:
+            print(f"skipped {name}: {err}")
+            continue
         sweep = [ov for ov in task.sweep if setup.caps or ov.get("max_prob", 1) == 1]
         settings = [scaled(ov, setup.scale) for ov in sweep] if args.sweep and sweep else [{}]
         rows = []
@@ -446,7 +420,8 @@ def main():
                     "sweep": args.sweep, "dataset": args.dataset,
                     "rows": [{"overrides": r["overrides"], **r["comparison"].as_dict(), "extra": r.get("extra")} for r in rows]}
         report(report_name(name, args.dataset), data_out,
-               markdown(name, task, n, rows, chosen, ctx.evaluator_name, args.dataset), doc="docs/results.md")
+               markdown(name, task, n, rows, chosen, ctx.evaluator_name, args.dataset), doc="docs/results.md",
+               **new_section(name, args.dataset))
     report(summary_name, {}, summary(args.dataset))
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 import torch
 
 import synth
-from bench.effect import DATASETS, TASKS, Context, report_name
+from bench.effect import DATASETS, TASKS, Context, RowUnavailable, report_name
 from synth import viz
-from synth.generators import bundled_generators
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
@@ -32,16 +31,15 @@ def one_per_class(inputs, n=10):
 
 def task_grid(ctx, name, path):
     task = TASKS[name]
-    inputs = task.inputs(ctx, 100 if name == "interpolate" else 200)
+    inputs = task.inputs(ctx, 100 if task.spec.strip else 200)
     idx = one_per_class(inputs)
     sub = type(inputs)(inputs.starts[idx], inputs.labels[idx],
                        {k: v[idx] if isinstance(v, torch.Tensor) and len(v) == len(inputs.starts) else v
-                        for k, v in inputs.args.items()})
+                        for k, v in inputs.args.items()}, None if inputs.originals is None else inputs.originals[idx])
     rows = [sub.starts] + [task.run(m, sub, ctx.preset(task), {}).cpu() for m in (ctx.robust, ctx.standard)]
-    start_name = {"translate": "source", "sketch_to_image": "sketch", "boost": "VAE sample", "boost_dcgan": "DCGAN sample",
-                  "inpaint": "harmonic fill", "super_resolve": "bicubic", "interpolate": "source",
-                  "paint_features": "image"}.get(name, "seed")
-    titles = [("to " if name in ("translate", "paint_features", "interpolate") else "") + ctx.robust.classes[c]
+    generator = task.row.options.get("generator")
+    start_name = f"{generator} sample" if generator else task.spec.start_title
+    titles = [("to " if task.spec.target or task.spec.takes == "pairs" else "") + ctx.robust.classes[c]
               for c in sub.labels.tolist()]
     # at least one screen pixel per image pixel (the figure is saved at 120 dpi): 32 px drawn 3.75x, 128 px 1.1x
     viz.grid(torch.cat(rows), 3, row_titles=[start_name, "robust", "standard"], col_titles=titles,
@@ -54,9 +52,11 @@ def main():
     p.add_argument("--tasks", nargs="+", default=None, choices=list(TASKS), help="default: every task the data set has")
     args = p.parse_args()
     ctx = Context(args.dataset, None)
-    bundled = bundled_generators()
-    for name in args.tasks or [t for t in TASKS if t not in ctx.setup.skip and TASKS[t].generator in (None, *bundled)]:
-        task_grid(ctx, name, OUT / f"{report_name(name, args.dataset)}.png")
+    for name in args.tasks or TASKS:
+        try:
+            task_grid(ctx, name, OUT / f"{report_name(name, args.dataset)}.png")
+        except RowUnavailable as err:
+            print(f"skipped {name}: {err}")
     if args.dataset != "cifar10":
         return
     res = synth.generate(ctx.robust, torch.arange(10).repeat_interleave(6), generator=torch.Generator().manual_seed(0))

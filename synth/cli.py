@@ -156,34 +156,18 @@ def records(model, indices, res, cfg, args, labels, **columns) -> list[dict]:
     return rows
 
 
-def resolve_config(task: str, model, args, variant=None):
-    """The task's preset (``--preset`` or the model's default) with ``--set`` overrides; its name is kept in
-    ``args.preset_name`` for the manifest."""
-    from .tasks._common import config
-    args.preset_name = args.preset or (presets.default_for(task, model, variant) if presets.has_presets(model)
-                                       else f"derived from synth.{task}.cifar10")
+def resolve_config(task, model, args, options: dict):
+    """The task's preset (``--preset`` or the model's default, at the variant the options name) with ``--set``
+    overrides; its name is kept in ``args.preset_name`` for the manifest."""
+    variant = options.get(task.variant_option) if task.variant_option else None
+    args.preset_name = args.preset or (presets.default_for(task.preset_key, model, variant) if presets.has_presets(model)
+                                       else f"derived from synth.{task.preset_key}.cifar10")
     try:
-        return config(task, model, args.preset, args.overrides, variant=variant)
+        return task.config(model, args.preset, options, **args.overrides)
     except KeyError as err:
         raise UsageError(f"unknown preset {args.preset!r}: {err.args[0] if err.args else err}") from None
     except (TypeError, ValueError) as err:
         raise UsageError(str(err)) from None
-
-
-def job_generate(args, model):
-    from .seeds import for_model
-    from .tasks import generate
-    classes = class_list(model, args.classes)
-    cfg = resolve_config("generate", model, args, variant=args.seeds)
-    dist = for_model(model, args.seeds)
-    n = args.n
-
-    def work(indices):
-        y = torch.tensor([classes[i % len(classes)] for i in indices])
-        x0 = torch.cat([dist.sample(y[k:k + 1], sample_generator(args.seed, i)) for k, i in enumerate(indices)])
-        res = generate(model, y, seeds=x0, preset=cfg, generator=sample_generator(args.seed, indices[0]), bf16=args.bf16)
-        return res.x, records(model, indices, res, cfg, args, y, seed_kind=args.seeds)
-    return Job(n, work)
 
 
 def labels_for(model, args, inputs: Images, indices, given: list[int] | None):
@@ -195,118 +179,54 @@ def labels_for(model, args, inputs: Images, indices, given: list[int] | None):
     return None
 
 
-def image_job(task: str, args, model, run_task, needs_label: bool = False, **columns):
-    """A job over ``--images``: ``run_task(x, y, indices, cfg)`` -> (the task's result, extra manifest columns)."""
-    inputs = open_images(args.images, model.input_size)
-    given = class_list(model, args.label) if getattr(args, "label", None) else None
-    if needs_label and given is None and (inputs.labels is None or tuple(inputs.classes or ()) != tuple(model.classes)):
-        raise UsageError(f"{task} needs --label (the images carry no labels of {model.name}'s classes)")
-    cfg = resolve_config(task, model, args)
-    n = min(args.n or len(inputs), len(inputs))
+def task_job(task, args, model) -> Job:
+    """The batch job of a registered task: its inputs from ``--images`` (and ``--targets`` for pairs) or from a count
+    of ``--classes``, built by the task's ``prepare`` with one random stream per sample (sample i is the same in
+    any batch, process or restart)."""
+    from .tasks import Batch
+    options = {o.name: getattr(args, o.name) for o in task.options}
+    cfg = resolve_config(task, model, args, options)
+    from_images = task.takes in ("images", "pairs") or (task.takes == "images_or_classes" and args.images)
+    if from_images:
+        inputs = open_images(args.images, model.input_size)
+        given = class_list(model, args.label) if getattr(args, "label", None) else None
+        if task.needs_label and given is None and (inputs.labels is None or tuple(inputs.classes or ()) != tuple(model.classes)):
+            raise UsageError(f"{task.cli} needs --label (the images carry no labels of {model.name}'s classes)")
+        pairs = open_images(options["targets"], model.input_size) if task.takes == "pairs" else None
+        n = min(args.n or len(inputs), len(inputs), len(pairs) if pairs is not None else len(inputs))
+    else:
+        classes = class_list(model, args.classes)
+        n = args.n
 
-    def work(indices):
-        x = inputs.get(indices).to(model.device)
+    def batch(indices) -> Batch:
+        gens = [sample_generator(args.seed, i) for i in indices]
+        if not from_images:
+            return Batch(None, torch.tensor([classes[i % len(classes)] for i in indices], device=model.device), gens)
         y = labels_for(model, args, inputs, indices, given)
-        res, extra = run_task(x, None if y is None else y.to(model.device), indices, cfg)
-        y = getattr(res, "label", y)  # the classes the task used (given, predicted or assigned)
-        return res.x, records(model, indices, res, cfg, args, None if y is None else y.cpu(), **columns, **extra)
-    return Job(n, work)
+        return Batch(inputs.get(indices).to(model.device), None if y is None else y.to(model.device), gens,
+                     pairs.get(indices).to(model.device) if pairs is not None else None)
 
-
-def job_inpaint(args, model):
-    from .tasks import inpaint, random_patch_mask
-    patch = args.patch or max(2, round(0.3 * model.input_size[0]))
-
-    def run(x, y, indices, cfg):
-        mask = torch.cat([random_patch_mask(1, model.input_size, patch, sample_generator(args.seed, i)) for i in indices])
-        res = inpaint(model, x, mask.to(x.device), label=y, preset=cfg, bf16=args.bf16)
-        return res, {"patch": patch}
-    return image_job("inpaint", args, model, run)
-
-
-def job_translate(args, model):
-    from .tasks import translate
-    target = class_list(model, args.target)
-    if len(target) != 1:
-        raise UsageError("--target takes one class")
-
-    def run(x, y, indices, cfg):
-        t = torch.full((len(x),), target[0], device=x.device)
-        return translate(model, x, t, preset=cfg, bf16=args.bf16), {}
-    return image_job("translate", args, model, run)
-
-
-def job_super_resolve(args, model):
-    from .tasks import downsample, super_resolve
-
-    def run(x, y, indices, cfg):
-        factor = args.factor or cfg.factor
-        res = super_resolve(model, downsample(x, factor), factor=factor, label=y, preset=cfg, ground_truth=x, bf16=args.bf16)
-        return res, {"factor": factor, "psnr": res.psnr.tolist(), "ssim": res.ssim.tolist()}
-    return image_job("super_resolve", args, model, run)
-
-
-def job_sketch(args, model):
-    from .tasks import edge_sketch, sketch_to_image
-
-    def run(x, y, indices, cfg):
-        sketch = edge_sketch(x) if args.edges else x
-        return sketch_to_image(model, sketch, y, preset=cfg, bf16=args.bf16), {}
-    return image_job("sketch_to_image", args, model, run, needs_label=True)
-
-
-def job_paint(args, model):
-    from .tasks import paint_features
-    h, w = model.input_size
-    mask = torch.zeros(1, 1, h, w)
-    mask[..., h // 4: h - h // 4, w // 4: w - w // 4] = 1  # the centre quarter
-
-    def run(x, y, indices, cfg):
-        res = paint_features(model, x, mask.to(x.device), args.feature, preset=cfg, bf16=args.bf16)
-        return res, {"feature": args.feature}
-    return image_job("paint_features", args, model, run)
-
-
-def job_boost(args, model):
-    from .tasks import boost
-    if args.images:
-        def run(x, y, indices, cfg):
-            return boost(model, x, y, preset=cfg, bf16=args.bf16), {}
-        return image_job("boost", args, model, run)
-    from .generators import load_generator
-    try:
-        gen = load_generator(args.generator, device=model.device)
-    except FileNotFoundError as err:
-        raise UsageError(str(err)) from None
-    classes = class_list(model, args.classes)
-    cfg = resolve_config("boost", model, args)
+    def run(b: Batch):
+        try:
+            return task(model, b, options, preset=cfg, bf16=args.bf16)
+        except ValueError as err:  # the task's own checks of its inputs (a class that does not exist, ...)
+            raise UsageError(f"{task.cli}: {err}") from None
 
     def work(indices):
-        y = torch.tensor([classes[i % len(classes)] for i in indices], device=model.device)
-        with torch.no_grad():
-            x = torch.cat([gen.sample(y[k:k + 1], sample_generator(args.seed, i)) for k, i in enumerate(indices)])
-        res = boost(model, x, y, preset=cfg, bf16=args.bf16)
-        return res.x, records(model, indices, res, cfg, args, y.cpu(), generator=args.generator)
-    return Job(args.n, work)
-
-
-def job_interpolate(args, model):
-    from .tasks import interpolate
-    sources = open_images(args.images, model.input_size)
-    targets = open_images(args.targets, model.input_size)
-    cfg = resolve_config("interpolate", model, args)
-    fractions = torch.linspace(0, 1, args.frames).tolist()
-    n = min(args.n or len(sources), len(sources), len(targets))
-
-    def work(indices):
-        strips, rows = [], []
-        for i in indices:
-            res = interpolate(model, sources.get([i]).to(model.device), targets.get([i]).to(model.device),
-                              fractions=fractions, preset=cfg, bf16=args.bf16)
-            strips.append(torch.cat(list(res.x), dim=2))  # frames side by side
-            rows.append({"index": i, "seed": None, "preset": args.preset_name, "overrides": args.overrides,
-                         "fractions": fractions, "distance": res.distance.tolist()})
-        return torch.stack(strips), rows
+        if task.strip:  # one call per pair, its frames side by side
+            strips, rows = [], []
+            for i in indices:
+                b = batch([i])
+                res = run(b)
+                strips.append(torch.cat(list(res.x), dim=2))
+                rows.append({"index": i, "seed": None, "preset": args.preset_name, "overrides": args.overrides,
+                             **(task.columns(res, options, b) if task.columns else {})})
+            return torch.stack(strips), rows
+        b = batch(indices)
+        res = run(b)
+        y = getattr(res, "label", b.labels)  # the classes the task used (given, predicted or assigned)
+        extra = task.columns(res, options, b) if task.columns else {}
+        return res.x, records(model, indices, res, cfg, args, None if y is None else y.cpu(), **extra)
     return Job(n, work)
 
 
@@ -346,8 +266,7 @@ def job_evaluate(args, model):
     return Job(n, work, summary)
 
 
-JOBS = {"generate": job_generate, "inpaint": job_inpaint, "translate": job_translate, "super-resolve": job_super_resolve,
-        "sketch": job_sketch, "paint": job_paint, "boost": job_boost, "interpolate": job_interpolate, "evaluate": job_evaluate}
+JOBS = {"evaluate": job_evaluate}  # the jobs that are not tasks; every registered task has its own (task_job)
 
 
 # --------------------------------------------------------------------------------------------- fd
@@ -406,36 +325,21 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                        help="override a preset field, e.g. --set eps=2 --set steps=40")
 
-    g = sub.add_parser("generate", help="class-conditional samples from seeds")
-    common(g, images=False)
-    g.add_argument("--classes", default="all", help="comma-separated names or indices, taken in turn (default all)")
-    g.add_argument("--seeds", default="multivariate", choices=["multivariate", "univariate", "uniform", "mixture"])
-    for name, helptext in (("inpaint", "fill a random square patch of each image"),
-                           ("translate", "move each image toward a target class"),
-                           ("super-resolve", "downsample each image by --factor and bring it back"),
-                           ("sketch", "turn sketches (or --edges of images) into class images"),
-                           ("paint", "paint one representation component into the centre quarter"),
-                           ("boost", "BIGRoC: boost generated images (--images, or a bundled --generator)"),
-                           ("interpolate", "frames from each --images image to the --targets image of the same index")):
-        s = sub.add_parser(name, help=helptext)
-        common(s)
-        s.add_argument("--label", default=None, help="class(es) of the inputs (default: the data set's, else predicted)")
-        if name == "inpaint":
-            s.add_argument("--patch", type=int, default=None, help="side of the square hole in px (default 30%% of the side)")
-        if name == "translate":
-            s.add_argument("--target", required=True, help="the target class")
-        if name == "super-resolve":
-            s.add_argument("--factor", type=int, default=None, help="2, 4 or 8 (default: the preset's)")
-        if name == "sketch":
-            s.add_argument("--edges", action="store_true", help="make edge sketches of the inputs first")
-        if name == "paint":
-            s.add_argument("--feature", type=int, required=True, help="index of the component of R(x)")
-        if name == "boost":
-            s.add_argument("--generator", default="cifar10-cvae", help="bundled generator when no --images")
-            s.add_argument("--classes", default="all", help="with --generator: classes taken in turn")
-        if name == "interpolate":
-            s.add_argument("--targets", required=True, help="target images, paired with --images by index")
-            s.add_argument("--frames", type=int, default=6)
+    from .tasks import registered
+    for task in registered():  # one subcommand per registered task, its options from its declaration
+        s = sub.add_parser(task.cli, help=task.summary, aliases=list(task.aliases))
+        takes_images = task.takes != "classes"
+        common(s, images=takes_images)
+        if takes_images:
+            s.add_argument("--label", default=None, help="class(es) of the inputs (default: the data set's, else predicted)")
+        if task.takes in ("classes", "images_or_classes"):
+            s.add_argument("--classes", default="all", help="comma-separated names or indices, taken in turn (default all)"
+                           + (" (without --images)" if takes_images else ""))
+        for o in task.options:
+            if o.kind is bool:
+                s.add_argument(f"--{o.name}", action="store_true", help=o.help)
+            else:
+                s.add_argument(f"--{o.name}", type=o.kind, default=o.default, required=o.required, help=o.help)
     e = sub.add_parser("evaluate", help="clean and PGD accuracy of a model on a labelled set")
     common(e)
     e.add_argument("--eps", type=float, default=None, help="attack radius (default: the model's training eps)")
@@ -465,18 +369,26 @@ def check(args) -> None:
         raise UsageError(f"--n must be at least 1, not {args.n}")
     if getattr(args, "batch_size", 1) < 1:
         raise UsageError("--batch-size must be at least 1")
-    if args.command == "generate" and args.n is None:
-        raise UsageError("generate needs --n (how many samples)")
-    if args.command == "boost" and not args.images and args.n is None:
-        raise UsageError("boost of generator samples needs --n")
-    if args.command not in ("generate", "boost", "fd") and not args.images:
-        raise UsageError(f"{args.command} needs --images (a folder, a glob, an .npz or dataset:NAME/SPLIT)")
-    if args.command == "evaluate" and (args.attacks is not None) != (args.version == "custom"):
-        raise UsageError("AutoAttack's --attacks go with --version custom (and --version custom needs --attacks)")
-    if args.command == "interpolate" and args.frames < 2:
-        raise UsageError("--frames must be at least 2")
-    if args.command != "fd":
-        args.overrides = overrides(args.overrides)
+    if args.command in ("fd", "evaluate"):
+        if args.command == "evaluate":
+            if not args.images:
+                raise UsageError("evaluate needs --images (a folder, a glob, an .npz or dataset:NAME/SPLIT)")
+            if (args.attacks is not None) != (args.version == "custom"):
+                raise UsageError("AutoAttack's --attacks go with --version custom (and --version custom needs --attacks)")
+            args.overrides = overrides(args.overrides)
+        return
+    from .tasks import by_cli
+    task = by_cli(args.command)
+    if task.takes == "classes" and args.n is None:
+        raise UsageError(f"{task.cli} needs --n (how many samples)")
+    if task.takes == "images_or_classes" and not args.images and args.n is None:
+        raise UsageError(f"{task.cli} of generated samples needs --n (or give --images)")
+    if task.takes in ("images", "pairs") and not args.images:
+        raise UsageError(f"{task.cli} needs --images (a folder, a glob, an .npz or dataset:NAME/SPLIT)")
+    for o in task.options:
+        if o.kind is int and getattr(args, o.name) is not None and getattr(args, o.name) < 0:
+            raise UsageError(f"--{o.name} must be >= 0, not {getattr(args, o.name)}")
+    args.overrides = overrides(args.overrides)
 
 
 def main(argv=None) -> int:
@@ -497,7 +409,11 @@ def main(argv=None) -> int:
                     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
             return 0
         model = load_model(args.model, device=ctx.device)
-        job = JOBS[args.command](args, model)
+        if args.command in JOBS:
+            job = JOBS[args.command](args, model)
+        else:
+            from .tasks import by_cli
+            job = task_job(by_cli(args.command), args, model)
         out = jobs.Output(Path(args.out), ctx, images=args.command != "evaluate")
         resumed = sum(i < job.n for i in out.records()) if ctx.main else 0  # finished by an earlier run
         started = time.perf_counter()

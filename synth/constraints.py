@@ -14,6 +14,10 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
+from .randomness import Generators, draw
+
+__all__ = ["Constraint", "L2Ball", "LinfBall", "Unconstrained", "Masked", "BlockMeanConsistent", "ball", "l2_norm"]
+
 _TINY = 1e-12  # guards the division of an all-zero gradient (e.g. a saturated class score)
 
 
@@ -40,7 +44,7 @@ def _check_eps(eps):
 class Constraint(Protocol):
     def direction(self, grad: torch.Tensor) -> torch.Tensor: ...
     def project(self, x: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor: ...
-    def random_start(self, x: torch.Tensor, anchor: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor: ...
+    def random_start(self, x: torch.Tensor, anchor: torch.Tensor, generator: Generators) -> torch.Tensor: ...
 
 
 class L2Ball:
@@ -61,8 +65,8 @@ class L2Ball:
         return (anchor + delta).clamp(0, 1)
 
     def random_start(self, x, anchor, generator):
-        noise = torch.randn(x.shape, generator=generator, device="cpu").to(x)
-        radius = torch.rand(x.shape[0], generator=generator, device="cpu").to(x)
+        noise = draw(torch.randn, tuple(x.shape), generator).to(x)
+        radius = draw(torch.rand, (x.shape[0],), generator).to(x)
         step = self.direction(noise) * _per_sample(self.eps, x) * radius.view(-1, *([1] * (x.dim() - 1)))
         return self.project(x + step, anchor)
 
@@ -84,7 +88,7 @@ class LinfBall:
         return torch.max(torch.min(x, anchor + eps), anchor - eps).clamp(0, 1)
 
     def random_start(self, x, anchor, generator):
-        u = torch.rand(x.shape, generator=generator, device="cpu").to(x) * 2 - 1
+        u = draw(torch.rand, tuple(x.shape), generator).to(x) * 2 - 1
         return self.project(x + u * _per_sample(self.eps, x), anchor)
 
     def __repr__(self):

@@ -17,7 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .sources.bundled import ASSETS, HUB_CONFIG, HUB_WEIGHTS, bundled_names
+from .sources.bundled import ASSETS, bundled_names
+from .sources.card import HUB_CONFIG, HUB_WEIGHTS
 
 # the Hub's data set ids of the training sets (model cards link them)
 HUB_DATASETS = {"cifar10": "uoft-cs/cifar10", "imagenette": "frgfm/imagenette", "horse2zebra": "huggan/horse2zebra"}

@@ -17,6 +17,7 @@ import torch
 
 from .constraints import Constraint
 from .objectives import Objective
+from .randomness import Generators
 
 
 @dataclass
@@ -70,7 +71,7 @@ def autocast(x: torch.Tensor, bf16: bool):
 
 def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *, steps: int,
         step_size: float, anchor: torch.Tensor | None = None, random_start: bool = False,
-        keep_best: bool = False, generator: torch.Generator | None = None, callback=None,
+        keep_best: bool = False, generator: Generators = None, callback=None,
         bf16: bool = False) -> PGDResult:
     """Maximise ``objective`` over the input by projected (normalised) gradient ascent.
 
@@ -91,7 +92,8 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
         random_start: start at a random point of the constraint set (needs ``generator``
             for determinism).
         keep_best: return each sample's best iterate instead of the last one.
-        generator: the only source of randomness.
+        generator: the only source of randomness: one ``torch.Generator`` for the batch, or a sequence of
+            them, one per sample (``synth.randomness``: sample i's random start is then the same in any batch).
         callback: ``callback(step, x, score) -> bool | None`` after every step (1-based);
             returning True stops early.
         bf16: run the model under bfloat16 autocast (scores are still float32) where the

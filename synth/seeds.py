@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from .randomness import is_per_sample
+
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "assets" / "seeds"  # the shipped statistics (read-only)
 KINDS = ("uniform", "univariate", "multivariate", "mixture")
 
@@ -98,12 +100,18 @@ class SeedDistribution:
 
         Args:
             label: (N,) int64 class indices.
-            generator: the only source of randomness.
+            generator: the only source of randomness: one for the batch, or one per sample
+                (``synth.randomness``).
 
         Returns:
             (N, C, H, W) float in [0, 1] (Gaussian samples clamped).
         """
         label = torch.as_tensor(label, dtype=torch.long).flatten().cpu()
+        if is_per_sample(generator):  # one stream per sample: sample i is the same in any batch
+            if len(generator) != len(label):
+                raise ValueError(f"got {len(generator)} generators for {len(label)} labels")
+            return torch.cat([self.sample(label[i:i + 1], g) for i, g in enumerate(generator)]) if len(label) else \
+                torch.empty(0, *self.shape)
         c, h, w = self.shape
         if self.kind == "uniform":
             return torch.rand(len(label), c, h, w, generator=generator)

@@ -118,24 +118,64 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, argv,
     assert not out.exists()
 
 
+def _required(task, samples) -> list[str]:
+    """The arguments a task's subcommand needs besides --images: its required options (a class, or the paired
+    --targets folder) and --label where the task cannot predict its classes."""
+    out = []
+    for o in task.options:
+        if o.required:
+            out += [f"--{o.name}", str(samples) if o.name == "targets" else "cat"]
+    return out + (["--label", "ship"] if task.needs_label else [])
+
+
 def test_every_image_subcommand_runs_and_records(samples, tmp_path, model):
+    """Every registered task that takes images runs from the command line and writes one image and one manifest line
+    per input (a strip of frames for interpolation)."""
+    from synth.tasks import registered
     common = ["--model", MODEL, "--images", str(samples), "-n", "4", "--batch-size", "2", "--set", "steps=3"]
-    runs = {"inpaint": [], "translate": ["--target", "cat"], "super-resolve": ["--factor", "2"],
-            "sketch": ["--edges", "--label", "ship"], "paint": ["--feature", "5"], "boost": ["--label", "dog"],
-            "interpolate": ["--targets", str(samples), "--frames", "3"]}
-    for command, extra in runs.items():
+    extra = {"super-resolve": ["--factor", "2"], "sketch-to-image": ["--edges"], "interpolate": ["--frames", "3"]}
+    for task in registered():
+        if task.takes == "classes":
+            continue
+        command = task.cli
         out = tmp_path / command
-        assert main([command, *common, *extra, "--out", str(out), "--npz"]) == 0, command
+        assert main([command, *common, *_required(task, samples), *extra.get(command, []), "--out", str(out), "--npz"]) == 0, command
         rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
         assert [r["index"] for r in rows] == [0, 1, 2, 3], command
         import numpy as np
         with np.load(out / "images.npz") as z:
-            width = 32 * 3 if command == "interpolate" else 32
+            width = 32 * 3 if task.strip else 32
             assert z["images"].shape == (4, 32, width, 3), command
     rows = [json.loads(line) for line in (tmp_path / "translate" / "manifest.jsonl").read_text().splitlines()]
     assert all(r["class"] == "cat" for r in rows)
     rows = [json.loads(line) for line in (tmp_path / "super-resolve" / "manifest.jsonl").read_text().splitlines()]
     assert all(r["factor"] == 2 and r["psnr"] > 15 for r in rows)
+
+
+def _pixels(folder):
+    from PIL import Image
+    import numpy as np
+    return [np.asarray(Image.open(p), dtype=np.int16) for p in sorted(Path(folder).glob("*.png"))]
+
+
+def test_a_random_start_gives_sample_i_for_any_batch_size(tmp_path, model):
+    """One random stream per sample (seed and index): with ``random_start`` sample i is the same image in batches
+    of 1 and of 3, and the random start is real (another base seed gives other images)."""
+    args = ["generate", "--model", MODEL, "-n", "3", "--set", "steps=3", "--set", "random_start=true", "--threads", "1"]
+    runs = {}
+    for name, more in (("b1", ["--batch-size", "1"]), ("b3", ["--batch-size", "3"]), ("seed1", ["--batch-size", "3", "--seed", "1"]),
+                       ("plain", ["--batch-size", "3", "--set", "random_start=false"])):
+        assert main([*args, *more, "--out", str(tmp_path / name)]) == 0, name
+        runs[name] = _pixels(tmp_path / name)
+    assert len(runs["b1"]) == 3
+    for a, b in zip(runs["b1"], runs["b3"]):
+        assert np_max_abs(a, b) <= 1  # the same image, up to a rounding step of batched arithmetic
+    assert all(np_max_abs(a, b) > 10 for a, b in zip(runs["b3"], runs["seed1"]))  # other streams, other images
+    assert all(np_max_abs(a, b) > 0 for a, b in zip(runs["b3"], runs["plain"]))  # the start is random
+
+
+def np_max_abs(a, b) -> int:
+    return int(abs(a - b).max())
 
 
 def test_boost_draws_from_the_bundled_generator(tmp_path, model):

@@ -55,6 +55,21 @@ def test_deterministic_and_batch_independent(tiny, batch):
     assert torch.allclose(alone.x[0], together.x[1], atol=1e-5)
 
 
+def test_a_random_start_with_one_generator_per_sample_is_batch_independent(tiny, batch):
+    """With one generator per sample (synth.randomness) sample i's random start, and so its result, is the same alone
+    or in a batch; the start is really random (not the anchor) and depends on the sample's own stream only."""
+    kw = dict(steps=0, step_size=0.3, random_start=True)
+    streams = lambda seeds: [torch.Generator().manual_seed(s) for s in seeds]  # noqa: E731
+    together = pgd(tiny, batch, class_score(1), L2Ball(1.0), generator=streams([5, 6, 7]), **kw)
+    alone = pgd(tiny, batch[1:2], class_score(1), L2Ball(1.0), generator=streams([6]), **kw)
+    assert torch.allclose(alone.x[0], together.x[1], atol=1e-6)
+    assert (l2_norm(together.x - batch) > 1e-3).all()  # moved off the anchor
+    other = pgd(tiny, batch, class_score(1), L2Ball(1.0), generator=streams([5, 9, 7]), **kw)
+    assert torch.equal(other.x[0], together.x[0]) and not torch.equal(other.x[1], together.x[1])
+    with pytest.raises(ValueError, match="generators"):
+        pgd(tiny, batch, class_score(1), L2Ball(1.0), generator=streams([5]), **kw)
+
+
 def test_no_parameter_gradients_and_mode_restored(tiny, batch):
     tiny.train()
     pgd(tiny, batch, class_score(0), L2Ball(1.0), steps=3, step_size=0.3)

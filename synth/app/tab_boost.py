@@ -9,7 +9,7 @@ import torch
 
 from ..imageio import fit_square
 from ..tasks import boost
-from .inputs import FIT_NOTE, ImageUpload, check_steps, image_input, optional_label
+from .inputs import FIT_NOTE, PREDICTED, ImageUpload, check_steps, image_input, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil, top5
@@ -47,6 +47,10 @@ def generator_sample(name: str, model, label: int | None, seed: int):
     return fit_square(x, model.input_size), y
 
 
+TITLE = "Boost"
+BUTTON = "Boost"  # its primary button
+
+
 def build(store, examples=()):
     cfg = preset_values("boost", store.get(store.default))
     generators = generator_sources()
@@ -68,7 +72,7 @@ def build(store, examples=()):
                 controls = pgd_controls(cfg, FIELDS)
             seed = seed_box()
             compare = compare_box()
-            go = primary_button("Boost")
+            go = primary_button(BUTTON)
         with gr.Column():
             before = shown_image("before")
             probs_before = gr.Label(label="classifier's probabilities before boosting (robust model)", num_top_classes=5)
@@ -114,3 +118,14 @@ def build(store, examples=()):
              [before, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note, panel.twin_probs,
               probs_before, panel.status], api_name="boost", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "boost", model, controls, label, with_predict=True, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (a VAE sample of seed j, the model's own prediction as the target)."""
+    from .requests import Request
+    cfg = preset_values("boost", store.get(store.default))
+    vae = [choice for choice, name in generator_sources().items() if name == "cifar10-cvae"]
+    source, image = (vae[0], None) if vae else (UPLOAD, uploads.image(j))
+    return Request("boost", (source, image, store.default, PREDICTED, cfg.eps, cfg.steps, j, False, cfg.max_prob or 1.0),
+                   at={"source": 0, "image": 1, "model": 2, "class": 3, "eps": 4, "steps": 5, "seed": 6, "compare": 7},
+                   result=1)

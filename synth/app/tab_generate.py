@@ -16,6 +16,10 @@ from .widgets import (settings, class_dropdown, compare_box, follow_model, model
 FIELDS = ("eps", "steps", "step_size", "max_prob")
 
 
+TITLE = "Generate"
+BUTTON = "Generate"  # its primary button
+
+
 def build(store, examples=()):
     cfg = preset_values("generate", store.get(store.default))  # the multivariate seeds' preset
     gr.Markdown("**Make images of a class out of blurry noise.** Pick a class and press *Generate*: the robust model "
@@ -27,7 +31,7 @@ def build(store, examples=()):
             label = class_dropdown(store)
             count = gr.Slider(1, MAX_SAMPLES, value=4, step=1, label="samples")
             compare = compare_box()
-            go = primary_button("Generate")
+            go = primary_button(BUTTON)
             with settings("The start is a *seed* drawn from a distribution fitted to the class's training images "
                           "(multivariate: a blurry colour layout of the class; univariate: per-pixel colours; uniform: "
                           "plain noise; mixture: several layouts). The model then raises its score for the class with "
@@ -66,3 +70,14 @@ def build(store, examples=()):
              [seed_img, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="generate",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "generate", model, controls, label, variant=kind, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its own class and seed) through the API."""
+    from .requests import Request
+    m = store.get(store.default)
+    cfg = preset_values("generate", m)
+    return Request("generate", (store.default, m.classes[j % len(m.classes)], cfg.seed_kind or "multivariate", cfg.eps,
+                                cfg.steps, cfg.step_size, j, False, cfg.max_prob or 1.0, 4),
+                   at={"model": 0, "class": 1, "seeds": 2, "eps": 3, "steps": 4, "step_size": 5, "seed": 6, "compare": 7,
+                       "count": 9}, result=1)

@@ -5,7 +5,7 @@ import gradio as gr
 import torch
 
 from ..tasks import inpaint
-from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input, optional_label
+from .inputs import FIT_NOTE, PREDICTED, MaskEditor, check_steps, editor_input, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
@@ -13,6 +13,10 @@ from .widgets import (settings, BRUSH, change_panel, class_dropdown, compare_box
                       preset_values, primary_button, result_panel, shown_image)
 
 FIELDS = ("eps", "steps", "step_size", "lam")
+
+
+TITLE = "Inpaint"
+BUTTON = "Inpaint"  # its primary button
 
 
 def build(store, examples=()):
@@ -39,7 +43,7 @@ def build(store, examples=()):
                     masked = gr.Checkbox(value=cfg.masked, label="only the region moves")
                 controls = pgd_controls(cfg, FIELDS)
             compare = compare_box()
-            go = primary_button("Inpaint")
+            go = primary_button(BUTTON)
         with gr.Column():
             corrupted = shown_image("start (the region filled)")
             panel = result_panel("inpaint", compare=compare)
@@ -70,3 +74,12 @@ def build(store, examples=()):
              [corrupted, panel.main, panel.twin, panel.probs, panel.plot, change.slider, change.diff, change.note,
               panel.twin_probs, panel.status], api_name="inpaint", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "inpaint", model, controls, label, with_predict=True, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its own photo, a square mask) through the API."""
+    from .requests import Request
+    cfg = preset_values("inpaint", store.get(store.default))
+    return Request("inpaint", (uploads.editor(j), store.default, PREDICTED, cfg.fill, cfg.masked, cfg.eps, cfg.steps,
+                               cfg.step_size, cfg.lam or 0.0, False),
+                   at={"model": 1, "class": 2, "eps": 5, "steps": 6, "step_size": 7, "compare": 9}, result=1)

@@ -34,6 +34,10 @@ def gallery(label: str, elem_id: str | None = None) -> gr.Gallery:
                       elem_classes="pixelated", allow_preview=True)
 
 
+TITLE = "Interpolate"
+BUTTON = "Interpolate"  # its primary button
+
+
 def build(store, examples=()):
     gr.Markdown("**Morph one image into another.** Each frame moves further toward the target image in what the robust "
                 "model sees; with *compare*, the standard model's frames stay near the source and then jump. " + FIT_NOTE)
@@ -55,7 +59,7 @@ def build(store, examples=()):
                 steps = gr.Slider(1, 200, value=preset_values("interpolate", store.get(store.default)).steps, step=1,
                                   label="steps per frame", info="how many small changes make each frame")
             compare = compare_box()
-            go = primary_button("Interpolate")
+            go = primary_button(BUTTON)
         with gr.Column():
             robust_frames = gallery("frames (robust model)", "interpolate-result")
             standard_frames = gallery("frames (standard model, compare mode)")
@@ -94,3 +98,11 @@ def build(store, examples=()):
     follow_model(store, "interpolate", model, {"steps": steps}, compare=compare)
     go.click(on_gpu(run), [source, target, model, n_frames, steps, compare], [robust_frames, standard_frames, distance, status],
              api_name="interpolate", show_progress="hidden")
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its own photo to another) through the API; not merged."""
+    from .requests import Request
+    steps = preset_values("interpolate", store.get(store.default)).steps
+    return Request("interpolate", (uploads.image(j), uploads.second, store.default, len(DEFAULT_FRACTIONS), steps, False),
+                   at={"model": 2, "frames": 3, "steps": 4, "compare": 5}, result=0)

@@ -6,7 +6,7 @@ import torch
 
 from ..imageio import fit_square, to_tensor
 from ..tasks import downsample, super_resolve
-from .inputs import FIT_NOTE, ImageUpload, check_steps, need_image, optional_label
+from .inputs import FIT_NOTE, PREDICTED, ImageUpload, check_steps, need_image, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
@@ -43,6 +43,10 @@ def low_resolution(model, path, factor: int, already_low: bool):
             f"image that is already small, upload one of at most {h // 2} px a side.")
 
 
+TITLE = "Super-resolution"
+BUTTON = "Super-resolve"  # its primary button
+
+
 def build(store, examples=()):
     cfg = preset_values("super_resolve", store.get(store.default))
     gr.Markdown(f"**Make a small image large.** Your image is shrunk and then enlarged again, and the robust model adds "
@@ -65,7 +69,7 @@ def build(store, examples=()):
                 consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result shrinks back to the input)")
                 controls = pgd_controls(cfg)
             compare = compare_box()
-            go = primary_button("Super-resolve")
+            go = primary_button(BUTTON)
         with gr.Column():
             with gr.Row():
                 low_img = shown_image("low resolution")
@@ -106,3 +110,12 @@ def build(store, examples=()):
              [low_img, init_img, panel.main, panel.twin, scores, panel.probs, panel.plot, change.slider, change.diff, change.note,
               panel.twin_probs, panel.status], api_name="super_resolve", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "super_resolve", model, controls, label, with_predict=True, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its own photo) through the API."""
+    from .requests import Request
+    cfg = preset_values("super_resolve", store.get(store.default))
+    return Request("super_resolve", (uploads.image(j), store.default, PREDICTED, cfg.factor, cfg.upsample, cfg.consistent,
+                                     False, cfg.eps, cfg.steps, cfg.step_size, False),
+                   at={"model": 1, "class": 2, "factor": 3, "eps": 7, "steps": 8, "step_size": 9, "compare": 10}, result=2)

@@ -13,6 +13,10 @@ from .widgets import (class_dropdown, compare_box, follow_model, model_dropdown,
                       result_panel, settings)
 
 
+TITLE = "Translate"
+BUTTON = "Translate"  # its primary button
+
+
 def build(store, examples=()):
     cfg = preset_values("translate", store.get(store.default))
     gr.Markdown("**Turn a photo into another class** (a horse into a deer, a cat into a dog; a horse into a zebra with "
@@ -33,7 +37,7 @@ def build(store, examples=()):
                           "never moving the image further than *eps* from your photo."):
                 controls = pgd_controls(cfg)
             compare = compare_box()
-            go = primary_button("Translate")
+            go = primary_button(BUTTON)
         with gr.Column():
             panel = result_panel("translate", compare=compare)
 
@@ -54,3 +58,13 @@ def build(store, examples=()):
              [panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="translate",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "translate", model, controls, target, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its own photo and target class) through the API."""
+    from .requests import Request
+    m = store.get(store.default)
+    cfg = preset_values("translate", m)
+    return Request("translate", (uploads.image(j), store.default, m.classes[j % len(m.classes)], cfg.eps, cfg.steps,
+                                 cfg.step_size, False),
+                   at={"model": 1, "class": 2, "eps": 3, "steps": 4, "step_size": 5, "compare": 6}, result=0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..randomness import draw
+
 
 class ConditionalGenerator(nn.Module):
     """Subclasses set ``latent`` (the dimension of z) and define :meth:`generate`."""
@@ -18,7 +20,7 @@ class ConditionalGenerator(nn.Module):
         """(N, 3, 32, 32) images in [0, 1] for labels (N,) int64, z ~ N(0, I) from ``generator``, in eval mode."""
         self.eval()
         label = torch.as_tensor(label, dtype=torch.long).flatten()
-        z = torch.randn(len(label), self.latent, generator=generator)
+        z = draw(torch.randn, (len(label), self.latent), generator)  # one generator, or one per sample
         dev = next(self.parameters()).device
         return torch.cat([self.generate(z[i:i + batch_size].to(dev), label[i:i + batch_size].to(dev)).cpu()
                           for i in range(0, len(label), batch_size)])

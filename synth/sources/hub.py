@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from ..model import RobustClassifier
-from .bundled import HUB_CONFIG, HUB_WEIGHTS, from_card
+from .card import HUB_CONFIG, HUB_WEIGHTS, from_card
 from .safe import ModelUnavailableError
 
 PREFIX = "hf:"

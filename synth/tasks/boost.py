@@ -8,6 +8,7 @@ import torch
 
 from ..objectives import class_score
 from ._common import config, images, run, step_rate
+from .registry import BenchRow, Option, Task, register
 from .results import BoostResult
 
 
@@ -64,15 +65,43 @@ def boost(model, image, label=None, *, debias: torch.Tensor | None = None, prese
         >>> res = synth.boost(model, vae_samples, labels, eps=1.0)
     """
     x = images(model, image)
-    cfg = config("boost", model, preset, overrides)
-    if cfg.eps > 0:  # Alg. 2: alpha = r * eps / T, r = 1 in BIGRoC (kept when eps or T are overridden)
-        cfg = dataclasses.replace(cfg, step_size=step_rate("boost", model, preset, overrides, cfg) * cfg.eps / max(cfg.steps, 1))
+    cfg = setting(model, preset, overrides, config("boost", model, preset, overrides))
     y = assign_labels(model, x, debias) if label is None else model.labels(label, len(x))
     res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
     return BoostResult.of(res, source=x, label=y, config=cfg)
+
+
+def setting(model, preset, overrides: dict, cfg):
+    """The setting a ``boost`` call runs: ``cfg`` with BIGRoC's step alpha = r * eps / T (Alg. 2; r = 1 in BIGRoC, kept
+    when eps or T are overridden, see ``_common.step_rate``)."""
+    if cfg.eps <= 0:
+        return cfg
+    return dataclasses.replace(cfg, step_size=step_rate("boost", model, preset, overrides, cfg) * cfg.eps / max(cfg.steps, 1))
 
 
 def comparable_linf_eps(boosted: torch.Tensor, source: torch.Tensor, quantile: float = 0.7) -> float:
     """The Linf radius BIGRoC Fig. 4 compares with an L2 run: the ``quantile`` of the
     per-pixel absolute change the L2 run made."""
     return float(torch.quantile((boosted - source).abs().flatten().float()[:10_000_000], quantile))
+
+
+def _prepare(model, batch, options, cfg):
+    if batch.images is not None:
+        return {"image": batch.images, "label": batch.labels}
+    from ..generators import load_generator  # no images: the bundled generator's samples of the batch's classes
+    generator = load_generator(options.get("generator") or "cifar10-cvae", device=model.device)
+    with torch.no_grad():
+        x = generator.sample(batch.labels.cpu(), batch.generator)
+    return {"image": x.to(model.device), "label": batch.labels}
+
+
+register(Task(
+    "boost", boost, BoostResult, "BIGRoC: boost generated images (--images, or a bundled --generator's samples)", _prepare,
+    start="source", start_title="generator sample", takes="images_or_classes", order=60, setting=setting,
+    options=(Option("generator", "bundled generator whose samples are boosted when there are no --images "
+                                 "(default cifar10-cvae)"),),
+    columns=lambda res, options, batch: {"generator": options.get("generator") or "cifar10-cvae"} if batch.images is None else {},
+    # the default is chosen on the VAE's samples; the DCGAN's (BIGRoC's second row) are boosted at it
+    bench=(BenchRow(options={"generator": "cifar10-cvae"},
+                    sweep=tuple({"eps": e, "steps": 30, **({"max_prob": c} if c else {})} for e, c in ((3.0, 1), (8.0, 1), (8.0, 0.9)))),
+           BenchRow(suffix="dcgan", options={"generator": "cifar10-dcgan"}, chooses=False))))

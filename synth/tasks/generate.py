@@ -6,6 +6,7 @@ import torch
 from .. import seeds as seeds_mod
 from ..objectives import class_score
 from ._common import config, run
+from .registry import BenchRow, Option, Task, ball_sweep, register
 from .results import GenerateResult
 
 
@@ -53,3 +54,26 @@ def generate(model, label, *, seeds=None, preset=None, generator=None, callback=
         x0 = dist.sample(y.cpu(), generator).to(model.device)
     res = run(model, x0, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
     return GenerateResult.of(res, seeds=x0, label=y, config=cfg)
+
+
+SEED_KINDS = ("multivariate", "univariate", "uniform", "mixture")
+
+
+def _prepare(model, batch, options, cfg):
+    kind = options.get("seeds") or cfg.seed_kind or "multivariate"
+    dist = seeds_mod.for_model(model, kind, fallback=options.get("fallback", True))
+    return {"label": batch.labels, "seeds": dist.sample(batch.labels.cpu(), batch.generator).to(model.device)}
+
+
+# the bench's sweeps: multivariate and mixture seeds start close to the class (smaller radii; multivariate also the
+# confidence caps and the former default, eps 30 with cap 0.99), univariate and uniform seeds far from it
+_SWEEPS = {"multivariate": ball_sweep((6, 10, 20), caps=(1, 0.999), extra=[(30, 0.99)]), "mixture": ball_sweep((6, 10, 20)),
+           "univariate": ball_sweep((10, 20, 30)), "uniform": ball_sweep((10, 20, 30, 40))}
+
+register(Task(
+    "generate", generate, GenerateResult, "class-conditional samples from seeds", _prepare, start="seeds", start_title="seed",
+    takes="classes", order=0, variant_option="seeds",
+    options=(Option("seeds", f"seed kind: {', '.join(SEED_KINDS)} (default: the preset's)"),),
+    columns=lambda res, options, batch: {"seed_kind": options.get("seeds") or res.config.seed_kind or "multivariate"},
+    bench=tuple(BenchRow(suffix=kind, options={"seeds": kind, "fallback": False}, sweep=_SWEEPS[kind], variant=kind)
+                for kind in SEED_KINDS)))

@@ -8,16 +8,19 @@ from ..constraints import Masked, ball
 from ..imageio import to_mask, to_pil, to_tensor
 from ..objectives import class_score, masked_distance
 from ._common import config, images, predict_labels, run
+from ..randomness import Generators, draw
+from .registry import BenchRow, Option, Task, register
 from .results import InpaintResult
 
 
-def random_patch_mask(n: int, size: tuple[int, int], patch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """(n, 1, H, W) masks with one ``patch`` x ``patch`` square of ones at a random place each."""
+def random_patch_mask(n: int, size: tuple[int, int], patch: int, generator: Generators = None) -> torch.Tensor:
+    """(n, 1, H, W) masks with one ``patch`` x ``patch`` square of ones at a random place each (``generator``: one,
+    or one per mask)."""
     h, w = size
     if not 0 < patch <= min(h, w):
         raise ValueError(f"patch must be in 1..{min(h, w)}, not {patch}")
-    top = torch.randint(0, h - patch + 1, (n,), generator=generator)
-    left = torch.randint(0, w - patch + 1, (n,), generator=generator)
+    top = draw(lambda shape, generator: torch.randint(0, h - patch + 1, shape, generator=generator), (n,), generator)
+    left = draw(lambda shape, generator: torch.randint(0, w - patch + 1, shape, generator=generator), (n,), generator)
     mask = torch.zeros(n, 1, h, w)
     for i in range(n):
         mask[i, :, top[i]:top[i] + patch, left[i]:left[i] + patch] = 1
@@ -124,3 +127,22 @@ def inpaint(model, image, mask, *, label=None, preset=None, generator=None, call
     constraint = Masked(ball(cfg.norm, cfg.eps), m) if cfg.masked else None
     res = run(model, x_corrupt, objective, cfg, constraint=constraint, generator=generator, callback=callback, bf16=bf16)
     return InpaintResult.of(res, corrupted=x_corrupt, mask=m, label=y, config=cfg)
+
+
+def default_patch(size: tuple[int, int]) -> int:
+    """The hole's side when none is given: 30% of the image side (10 px at 32, 38 at 128)."""
+    return max(2, round(0.3 * min(size)))
+
+
+def _prepare(model, batch, options, cfg):
+    patch = options.get("patch") or default_patch(model.input_size)
+    mask = random_patch_mask(len(batch), model.input_size, patch, batch.generator).to(batch.images.device)
+    return {"image": batch.images, "mask": mask, "label": batch.labels}
+
+
+register(Task(
+    "inpaint", inpaint, InpaintResult, "fill a random square hole of each image", _prepare, start="corrupted",
+    start_title="harmonic fill", order=10,
+    options=(Option("patch", "side of the square hole in px (default: 30% of the side)", int),),
+    columns=lambda res, options, batch: {"patch": int(res.mask[0].sum().sqrt())},
+    bench=(BenchRow(chooses=False, psnr=True),)))

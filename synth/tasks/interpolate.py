@@ -8,6 +8,7 @@ from ..constraints import L2Ball, l2_norm
 from ..objectives import feature_match
 from ..pgd import pgd
 from ._common import config, images, step_rate
+from .registry import BenchRow, Option, Task, register
 from .results import InterpolateResult
 
 DEFAULT_FRACTIONS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -65,5 +66,22 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
         frames.append(r.x), scores.append(r.score), histories.append(r.history), logits.append(r.logits)
     score = torch.cat(scores)
     return InterpolateResult(x=torch.cat(frames), score=score, history=torch.cat(histories, 1), logits=torch.cat(logits),
-                             distance=-score, eps=eps, fractions=frac, config=cfg)
+                             distance=-score, eps=eps, fractions=frac, source=xs, config=cfg)
 
+
+
+def _prepare(model, batch, options, cfg):
+    frames = options.get("frames") or len(DEFAULT_FRACTIONS)
+    if frames < 2:
+        raise ValueError(f"frames must be at least 2, not {frames}")
+    return {"source": batch.images, "target": batch.pairs, "fractions": torch.linspace(0, 1, frames).tolist()}
+
+
+register(Task(
+    "interpolate", interpolate, InterpolateResult, "frames from each --images image to the --targets image of the same index",
+    _prepare, start="source", start_title="source", takes="pairs", strip=True, order=70,
+    options=(Option("targets", "target images, paired with --images by index", required=True),
+             Option("frames", "frames per pair (default 6)", int, default=6)),
+    columns=lambda res, options, batch: {"fractions": res.fractions.tolist(), "distance": res.distance.tolist()},
+    # the bench judges the frame at fraction 0.6 (the fourth of six)
+    bench=(BenchRow(options={"frame": 3}, chooses=False),)))

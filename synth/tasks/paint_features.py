@@ -5,11 +5,12 @@ import torch
 
 from ..imageio import to_mask
 from ..objectives import activation, masked_distance
-from ._common import config, images, run
+from ._common import config, images, predict_labels, run
+from .registry import BenchRow, Option, Task, register
 from .results import PaintResult
 
 
-def paint_features(model, image, mask, feature, *, preset=None, generator=None, callback=None, bf16=False,
+def paint_features(model, image, mask, feature=None, *, label=None, preset=None, generator=None, callback=None, bf16=False,
                    **overrides) -> PaintResult:
     """Paint one representation component into the masked region.
 
@@ -20,7 +21,9 @@ def paint_features(model, image, mask, feature, *, preset=None, generator=None, 
         model: a ``RobustClassifier``.
         image: (N, 3, H, W) in [0, 1] or PIL image(s).
         mask: (N or 1, 1, H, W) or PIL; 1 = where to paint.
-        feature: index f of R(x) (0 <= f < D), or one per image.
+        feature: index f of R(x) (0 <= f < D), or one per image; or None with ``label``.
+        label: class(es): paint the unit of R(x) that votes most for the class (its largest weight in the last
+            linear layer), when ``feature`` is None (and no label: the model's predicted class).
         preset, generator, callback, bf16, **overrides: as in ``generate``.
 
     Returns:
@@ -33,6 +36,9 @@ def paint_features(model, image, mask, feature, *, preset=None, generator=None, 
         raise ValueError("the mask is empty: draw where the feature should be painted")
     with torch.no_grad():
         dim = model.representation(x[:1]).shape[1]
+    if feature is None:  # the strongest unit of the given class, else of the model's prediction
+        y = predict_labels(model, x) if label is None else model.labels(label, len(x))
+        feature = strongest_unit(model, y)
     f = torch.as_tensor(feature, dtype=torch.long).flatten()
     if ((f < 0) | (f >= dim)).any():
         raise ValueError(f"feature must be in 0..{dim - 1}")
@@ -44,4 +50,36 @@ def paint_features(model, image, mask, feature, *, preset=None, generator=None, 
     with torch.no_grad():
         before = model.representation(x).gather(1, f.view(-1, 1)).squeeze(1)
         after = model.representation(res.x).gather(1, f.view(-1, 1)).squeeze(1)
-    return PaintResult.of(res, mask=m, feature=f, activation=torch.stack([before, after]), config=cfg)
+    return PaintResult.of(res, source=x, mask=m, feature=f, activation=torch.stack([before, after]), config=cfg)
+
+
+def strongest_unit(model, label: torch.Tensor) -> torch.Tensor:
+    """(N,) for (N,) classes: the unit of R(x) with the largest weight for each class in the model's last linear layer."""
+    linear = [m for m in model.net.modules() if isinstance(m, torch.nn.Linear)]
+    if not linear:
+        raise ValueError(f"{model.name} has no linear last layer: give the feature index")
+    return linear[-1].weight.argmax(1)[label.to(linear[-1].weight.device)].cpu()
+
+
+def centre_mask(size: tuple[int, int]) -> torch.Tensor:
+    """(1, 1, H, W): ones on the centre quarter (the default region to paint)."""
+    h, w = size
+    mask = torch.zeros(1, 1, h, w)
+    mask[..., h // 4: h - h // 4, w // 4: w - w // 4] = 1
+    return mask
+
+
+def _prepare(model, batch, options, cfg):
+    feature = options.get("feature")
+    return {"image": batch.images, "mask": centre_mask(model.input_size).to(batch.images.device), "feature": feature,
+            "label": batch.labels if feature is None else None}
+
+
+register(Task(
+    "paint_features", paint_features, PaintResult, "paint one representation unit into the centre quarter", _prepare,
+    start="source", start_title="image", target=True, order=50, aliases=("paint",),
+    options=(Option("feature", "index of the unit of R(x) (default: the strongest unit of --label's class, else of the "
+                               "predicted class)", int),),
+    columns=lambda res, options, batch: {"feature": res.feature.tolist()},
+    # judged on the painted centre quarter (cut out and resized); radii at the preset's step ratio eps / 15
+    bench=(BenchRow(sweep=tuple({"eps": float(e), "step_size": round(e / 15, 4)} for e in (3, 6, 10)), region="mask"),)))

@@ -96,8 +96,9 @@ class SuperResolveResult(TaskResult):
 
 @dataclass(kw_only=True)
 class PaintResult(TaskResult):
-    """``paint_features``: ``mask`` (N or 1, 1, H, W), 1 = painted; ``feature`` (N,) the unit of R(x) painted;
-    ``activation`` (2, N) R(x)_feature before and after."""
+    """``paint_features``: ``source`` (N, 3, H, W) the images painted on; ``mask`` (N or 1, 1, H, W), 1 = painted;
+    ``feature`` (N,) the unit of R(x) painted; ``activation`` (2, N) R(x)_feature before and after."""
+    source: torch.Tensor
     mask: torch.Tensor
     feature: torch.Tensor
     activation: torch.Tensor = field(metadata={"batch_dim": 1})
@@ -106,7 +107,9 @@ class PaintResult(TaskResult):
 @dataclass(kw_only=True)
 class InterpolateResult(TaskResult):
     """``interpolate``: ``x`` holds F frames. ``distance`` (F,) each frame's feature distance to the target, ``eps``
-    (F,) the radius of each frame's ball, ``fractions`` (F,) where each frame lies between source (0) and target (1)."""
+    (F,) the radius of each frame's ball, ``fractions`` (F,) where each frame lies between source (0) and target (1);
+    ``source`` (1, 3, H, W) the source image."""
+    source: torch.Tensor = field(metadata={"batch_dim": None})
     distance: torch.Tensor
     eps: torch.Tensor
     fractions: torch.Tensor

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from ..objectives import class_score
 from ._common import config, images, run
+from .registry import BenchRow, Option, Task, ball_sweep, register
 from .results import SketchResult
 
 
@@ -54,3 +55,15 @@ def edge_sketch(image: torch.Tensor, scale: int = 4, low: int = 40, high: int = 
     edges = edges.astype(np.float32) / 255
     lines = F.interpolate(torch.from_numpy(edges).unsqueeze(1), size=(h, w), mode="area")
     return (1 - (2 * lines).clamp(max=1)).expand(-1, 3, -1, -1).contiguous().to(image.device)
+
+
+def _prepare(model, batch, options, cfg):
+    return {"sketch": edge_sketch(batch.images) if options.get("edges") else batch.images, "label": batch.labels}
+
+
+register(Task(
+    "sketch_to_image", sketch_to_image, SketchResult, "turn sketches (or --edges of images) into class images", _prepare,
+    start="sketch", start_title="sketch", needs_label=True, order=40, aliases=("sketch",),
+    options=(Option("edges", "make edge sketches of the inputs first", bool),),
+    bench=(BenchRow(options={"edges": True},
+                    sweep=ball_sweep((6, 10, 15))),)))

@@ -10,6 +10,7 @@ from ..metrics import psnr, ssim
 from ..objectives import class_score
 from ..presets import UPSAMPLINGS
 from ._common import config, predict_labels, run
+from .registry import BenchRow, Option, Task, register
 from .results import SuperResolveResult
 
 
@@ -74,3 +75,20 @@ def super_resolve(model, low_res, *, factor=None, label=None, init=None, consist
         gt = to_tensor(ground_truth, model.input_size).to(model.device)
         scores = dict(psnr=psnr(res.x, gt), ssim=ssim(res.x, gt), psnr_init=psnr(x_up, gt), ssim_init=ssim(x_up, gt))
     return SuperResolveResult.of(res, upsampled=x_up, label=y, config=cfg, **scores)
+
+
+def _prepare(model, batch, options, cfg):
+    factor = options.get("factor") or cfg.factor
+    return {"low_res": downsample(batch.images, factor), "label": batch.labels, "ground_truth": batch.images,
+            **({"factor": factor} if options.get("factor") else {})}
+
+
+def _columns(res, options, batch):
+    return {"factor": res.config.factor, "psnr": res.psnr.tolist(), "ssim": res.ssim.tolist()}
+
+
+register(Task(
+    "super_resolve", super_resolve, SuperResolveResult, "downsample each image by --factor and bring it back", _prepare,
+    start="upsampled", start_title="bicubic", order=30, columns=_columns,
+    options=(Option("factor", "2, 4 or 8 (default: the preset's)", int),),
+    bench=(BenchRow(chooses=False, psnr=True),)))

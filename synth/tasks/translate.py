@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..objectives import class_score
 from ._common import config, images, run
+from .registry import BenchRow, Option, Task, ball_sweep, register
 from .results import TranslateResult
 
 
@@ -27,3 +28,14 @@ def translate(model, image, target, *, preset=None, generator=None, callback=Non
     cfg = config("translate", model, preset, overrides)
     res = run(model, x, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
     return TranslateResult.of(res, source=x, label=y, config=cfg)
+
+
+def _prepare(model, batch, options, cfg):
+    target = options.get("target")
+    return {"image": batch.images, "target": batch.labels if target is None else model.labels(target, len(batch))}
+
+
+register(Task(
+    "translate", translate, TranslateResult, "move each image toward a target class", _prepare, start="source", start_title="source",
+    target=True, order=20, options=(Option("target", "the target class (name or index)", required=True),),
+    bench=(BenchRow(sweep=ball_sweep((5, 10, 15))),)))

@@ -11,7 +11,8 @@ from PIL import Image
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
-from app import build_demo  # noqa: E402
+from app import build_demo, tabs  # noqa: E402
+from synth.app.requests import Uploads, tab_requests  # noqa: E402
 from synth.app.store import ModelStore  # noqa: E402
 from synth.app.widgets import DISPLAY_CSS  # noqa: E402
 from synth.sources import bundled_names  # noqa: E402
@@ -72,38 +73,46 @@ def _editor(files, bg="photo.png", mask="mask.png"):
     return {"background": handle_file(str(files / bg)), "layers": [handle_file(str(files / mask))], "composite": None}
 
 
+def _uploads(files) -> Uploads:
+    photo = lambda j: handle_file(str(files / "photo.png"))  # noqa: E731
+    return Uploads(image=photo, second=handle_file(str(files / "grey.png")), editor=lambda j: _editor(files))
+
+
+def _requests(store, files):
+    """Every tab's request, as the tab declares it (``api_request``), at a few steps."""
+    return tab_requests(store, _uploads(files))
+
+
+def _small(request):
+    """The request at a few steps, one sample."""
+    return request.with_(steps=STEPS, **({"count": 1} if "count" in request.at else {}))
+
+
 def _calls(store, files):
-    m = store.get(store.default)
-    cls = m.classes[1]
-    return {
-        "generate": (store.default, cls, "uniform", 2.0, STEPS, 0.5, 0, False, 1.0, 1),
-        "inpaint": (_editor(files), store.default, "(predicted by the model)", "harmonic", True, 2.0, STEPS, 0.1, 0.0, False),
-        "translate": (handle_file(str(files / "photo.png")), store.default, cls, 2.0, STEPS, 0.5, False),
-        "super_resolve": (handle_file(str(files / "photo.png")), store.default, "(predicted by the model)", 4, "bicubic", True,
-                          False, 1.0, STEPS, 0.2, False),
-        "sketch_to_image": ({"background": None, "layers": [], "composite": handle_file(str(files / "photo.png"))},
-                            store.default, cls, 2.0, STEPS, 0.2, False),
-        "paint_features": (_editor(files), store.default, 3, 2.0, STEPS, 0.2, 10.0, False),
-        "boost": ("my image", handle_file(str(files / "photo.png")), store.default, cls, 1.0, STEPS, 0, False),
-        "interpolate": (handle_file(str(files / "photo.png")), handle_file(str(files / "grey.png")), store.default, 4, STEPS,
-                        False),
-    }
+    return {endpoint: _small(r) for endpoint, r in _requests(store, files).items()}
 
 
-# index of the main result image in each endpoint's outputs
-RESULT_INDEX = {"generate": 1, "inpaint": 1, "translate": 0, "super_resolve": 2, "sketch_to_image": 1, "paint_features": 0,
-                "boost": 1, "interpolate": 0}
+ENDPOINTS = [tab.__name__.rsplit(".tab_", 1)[1] for tab in tabs()]  # a tab's endpoint is its task's name
 
 
-@pytest.mark.parametrize("endpoint", list(RESULT_INDEX))
+def test_every_tab_declares_its_request(files):
+    """Each tab's ``api_request`` names its endpoint and the positions the benches and tests set."""
+    assert ENDPOINTS and len(set(ENDPOINTS)) == len(ENDPOINTS)
+    for endpoint, request in _requests(stub_store(), files).items():
+        assert {"model", "steps", "compare"} <= set(request.at), endpoint
+        assert endpoint in ENDPOINTS
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_endpoint_returns_model_sized_image(server, files, endpoint):
     client, store = server
-    out = client.predict(*_calls(store, files)[endpoint], api_name=f"/{endpoint}")
+    request = _requests(store, files)[endpoint]
+    out = client.predict(*_small(request), api_name=f"/{endpoint}")
     # the last yield of a streaming callback sets every output: no placeholder {"__type__": "update"} reaches a client
     assert not [o for o in out if isinstance(o, dict) and o.get("__type__") == "update"], out
-    result = out[RESULT_INDEX[endpoint]]
-    if endpoint == "interpolate":  # a gallery of frames
-        assert len(result) == 4
+    result = out[request.result]
+    if isinstance(result, list):  # a gallery of frames
+        assert len(result) == request.args[request.at["frames"]]
         result = result[0]["image"]
     assert _size(result) == store.get(store.default).input_size
 

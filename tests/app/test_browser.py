@@ -9,7 +9,7 @@ import time
 import pytest
 from PIL import Image
 
-from app import build_demo
+from app import build_demo, tabs
 from synth.app.runs import ERROR_SECONDS
 from synth.app.widgets import DISPLAY_CSS
 from synth.app.examples import make_examples
@@ -21,12 +21,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-# (tab, primary button, where its result image appears)
-FIRST_CLICKS = [("Generate", "Generate", "#generate-result img"), ("Inpaint", "Inpaint", "#inpaint-result img"),
-                ("Translate", "Translate", "#translate-result img"),
-                ("Super-resolution", "Super-resolve", "#super_resolve-result img"),
-                ("Sketch-to-image", "Turn into an image", "#sketch-result img"), ("Feature painting", "Paint", "#paint-result img"),
-                ("Boost", "Boost", "#boost-result img"), ("Interpolate", "Interpolate", "#interpolate-result img")]
+# (tab, primary button, where its result image appears) for every tab of the app
+FIRST_CLICKS = [(tab.TITLE, tab.BUTTON, f"#{tab.__name__.rsplit('.tab_', 1)[1]}-result img") for tab in tabs()]
 
 
 @pytest.fixture(scope="module")

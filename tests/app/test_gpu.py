@@ -60,3 +60,26 @@ def test_store_puts_models_on_cuda():
     from ..conftest import make_tiny
     store = ModelStore(names=["tiny-l2"], loader=lambda n: make_tiny(), published=False)
     assert store.get("tiny-l2").device.type == "cuda"
+
+
+def test_duration_reads_every_real_tabs_arguments(tmp_path):
+    """ZeroGPU's duration of each tab's real callback (as the app registers it) grows with the steps its request
+    asks for, doubles with compare and multiplies with interpolation's frames: a renamed argument would size every
+    call at the default instead."""
+    from app import build_demo
+    from synth.app.requests import Uploads, tab_requests
+
+    from .test_build import stub_store
+    store = stub_store()
+    demo = build_demo(store)
+    callbacks = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+    uploads = Uploads(image=lambda j: "photo.png", second="photo2.png", editor=lambda j: {"background": "photo.png"})
+    requests = tab_requests(store, uploads)
+    assert requests and set(requests) <= set(callbacks)
+    for endpoint, request in requests.items():
+        d = gpu.duration_for(callbacks[endpoint])
+        frames = request.args[request.at["frames"]] if "frames" in request.at else 1
+        alone, both = d(*request.with_(steps=7, compare=False)), d(*request.with_(steps=7, compare=True))
+        assert alone == int(gpu.BASE_SECONDS + gpu.SECONDS_PER_STEP * 7 * frames), endpoint
+        assert both == int(gpu.BASE_SECONDS + gpu.SECONDS_PER_STEP * 14 * frames), endpoint
+    demo.close()

@@ -71,9 +71,9 @@ def test_a_visitor_adds_a_model_by_id(tmp_path):
 def test_the_add_box_updates_every_tab_selector():
     import gradio as gr
 
-    from app import build_demo
+    from app import TABS, build_demo
     store = stub_store()
     demo = build_demo(store)
-    assert len(store.selectors) == 8  # one per tab
+    assert len(TABS) >= 8 and len(store.selectors) == len(TABS)  # one per tab
     dropdowns = [b for b in demo.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "model"]
-    assert len(dropdowns) == 8 and all(d in store.selectors for d in dropdowns)
+    assert len(dropdowns) == len(TABS) and all(d in store.selectors for d in dropdowns)

@@ -5,6 +5,7 @@ import torch
 
 import synth
 from synth.presets import TASK_FIELDS
+from synth.tasks import TASKS, Batch
 
 from ..conftest import make_tiny
 
@@ -21,31 +22,22 @@ def _mask():
     return m
 
 
+# settings the base run needs beyond the task's default (the paper's inpainting objective reads lam and the penalty)
+PRESET = {"inpaint": "synth.inpaint.cifar10_paper"}
+OPTIONS = {"paint_features": {"feature": 3}, "interpolate": {"frames": 2}}
+
+
 def _run(task: str, model, **ov):
-    """The task on fixed inputs with ``ov`` over a few-step base setting; its result."""
+    """The task on fixed inputs with ``ov`` over a few-step base setting, through its registry entry; its result."""
     g = torch.Generator().manual_seed(0)
     ov = {**BASE, **ov}
     x = _images()
-    if task == "generate":
-        return synth.generate(model, ["a", "b"], generator=g, **ov)
-    if task == "translate":
-        return synth.translate(model, x, "c", generator=g, **ov)
-    if task == "sketch_to_image":
-        return synth.sketch_to_image(model, x, ["a", "b"], generator=g, **ov)
-    if task == "attack":
+    if task == "attack":  # the Fig. 2 experiment, not a registered task
         return synth.attack_grid(model, x[:1], targets=["a", "b"], generator=g, **ov)
-    if task == "boost":
-        return synth.boost(model, x, ["a", "b"], generator=g, **ov)
-    if task == "inpaint":  # the paper's objective: mean fill, penalty, the whole image moves
-        return synth.inpaint(model, x, _mask(), label=["a", "b"], preset="synth.inpaint.cifar10_paper", generator=g, **ov)
-    if task == "super_resolve":
-        factor = ov.get("factor", 4)
-        return synth.super_resolve(model, synth.downsample(x, factor), label=["a", "b"], generator=g, **ov)
-    if task == "paint_features":
-        return synth.paint_features(model, x, _mask(), 3, generator=g, **ov)
-    if task == "interpolate":
-        return synth.interpolate(model, x[:1], x[1:], fractions=(0.5, 1.0), generator=g, **ov)
-    raise KeyError(task)
+    spec = TASKS[task]
+    labels = torch.tensor([2, 2] if spec.target else [0, 1])
+    batch = {"classes": Batch(None, labels, g), "pairs": Batch(x[:1], labels[:1], g, x[1:])}.get(spec.takes, Batch(x, labels, g))
+    return spec(model, batch, OPTIONS.get(task, {}), preset=PRESET.get(task), **ov)
 
 
 # values of each field, the first that differs from the base setting's must change the images (tiny 4-class net, 16 px)
@@ -53,8 +45,8 @@ CHANGED = {"norm": ("linf",), "eps": (0.05,), "steps": (1,), "step_size": (0.01,
            "max_prob": (0.01,), "seed_kind": ("uniform", "univariate"), "lam": (0.0, 5.0), "penalty": ("norm", "mean_squared"),
            "fill": ("harmonic", "mean"), "masked": (True, False), "factor": (2, 4), "upsample": ("nearest", "bicubic"),
            "consistent": (False, True), "activation_scale": (5.0,)}
-TASKS = [t for t in TASK_FIELDS if t != "train"]  # training reads its fields in synth.train (tests/test_train.py)
-CASES = [(t, f) for t in TASKS for f in TASK_FIELDS[t] if not (t == "interpolate" and f == "norm")]
+NAMES = [*TASKS, "attack"]  # every registered task, and the attack grid (training: tests/test_train.py)
+CASES = [(t, f) for t in NAMES for f in TASK_FIELDS[t] if not (t == "interpolate" and f == "norm")]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +63,11 @@ def test_each_task_reads_each_of_its_fields(model, task, field):
     assert base.x.shape != changed.x.shape or not torch.allclose(base.x, changed.x, atol=1e-6), f"{task} ignored {field}"
 
 
-@pytest.mark.parametrize("task", TASKS)
+def test_every_task_has_its_fields():
+    assert set(NAMES) <= set(TASK_FIELDS)
+
+
+@pytest.mark.parametrize("task", NAMES)
 def test_each_task_refuses_a_field_it_does_not_read(model, task):
     field = next(f for f in ("activation_scale", "fill", "max_prob") if f not in TASK_FIELDS[task])
     with pytest.raises(ValueError, match=f"{task} does not use {field}"):

@@ -15,6 +15,10 @@ from .widgets import (settings, BRUSH, compare_box, follow_model, model_dropdown
 FIELDS = ("eps", "steps", "step_size", "lam")
 
 
+TITLE = "Feature painting"
+BUTTON = "Paint"  # its primary button
+
+
 def build(store, examples=()):
     model0 = store.get(store.default)
     cfg = preset_values("paint_features", model0)
@@ -38,9 +42,9 @@ def build(store, examples=()):
                           "penalty (*lambda*) keeps the image outside your painted region."):
                 controls = pgd_controls(cfg, FIELDS)
             compare = compare_box()
-            go = primary_button("Paint")
+            go = primary_button(BUTTON)
         with gr.Column():
-            panel = result_panel("paint", probs_title=None, compare=compare)
+            panel = result_panel("paint_features", probs_title=None, compare=compare)
             activation = gr.Markdown()
 
     @friendly
@@ -65,3 +69,12 @@ def build(store, examples=()):
              [panel.main, panel.twin, activation, panel.plot, panel.status],
              api_name="paint_features", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "paint_features", model, controls, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its own photo and unit j) through the API."""
+    from .requests import Request
+    cfg = preset_values("paint_features", store.get(store.default))
+    return Request("paint_features", (uploads.editor(j), store.default, j, cfg.eps, cfg.steps, cfg.step_size, cfg.lam or 0.0,
+                                      False),
+                   at={"model": 1, "feature": 2, "eps": 3, "steps": 4, "step_size": 5, "compare": 7}, result=0)

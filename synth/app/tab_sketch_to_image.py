@@ -14,6 +14,10 @@ from .widgets import (BRUSH, class_dropdown, compare_box, follow_model, model_dr
                       result_panel, settings, shown_image)
 
 
+TITLE = "Sketch-to-image"
+BUTTON = "Turn into an image"  # its primary button
+
+
 def build(store, examples=()):
     cfg = preset_values("sketch_to_image", store.get(store.default))
     gr.Markdown("**Turn a drawing into an image.** Draw something, choose what it should become and press the button: "
@@ -34,10 +38,10 @@ def build(store, examples=()):
                           "moving further than *eps* from the drawing."):
                 controls = pgd_controls(cfg)
             compare = compare_box()
-            go = primary_button("Turn into an image")
+            go = primary_button(BUTTON)
         with gr.Column():
             sketch_small = shown_image("sketch at the model's size")
-            panel = result_panel("sketch", compare=compare)
+            panel = result_panel("sketch_to_image", compare=compare)
 
     @friendly
     def run(value, model_name, label_name, eps, steps, step_size, compare_v, progress=gr.Progress()):
@@ -58,3 +62,13 @@ def build(store, examples=()):
              [sketch_small, panel.main, panel.twin, panel.probs, panel.plot, panel.twin_probs, panel.status], api_name="sketch_to_image",
              concurrency_limit=MERGE_LIMIT, show_progress="hidden")
     follow_model(store, "sketch_to_image", model, controls, label, compare=compare)
+
+
+def api_request(store, uploads, j: int = 0):
+    """The tab's default request for visitor ``j`` (its photo as the drawing, its own class) through the API."""
+    from .requests import Request
+    m = store.get(store.default)
+    cfg = preset_values("sketch_to_image", m)
+    return Request("sketch_to_image", ({"background": None, "layers": [], "composite": uploads.image(j)}, store.default,
+                                       m.classes[j % len(m.classes)], cfg.eps, cfg.steps, cfg.step_size, False),
+                   at={"model": 1, "class": 2, "eps": 3, "steps": 4, "step_size": 5, "compare": 6}, result=1)
