@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from .randomness import Generators, draw
 
-__all__ = ["Constraint", "L2Ball", "LinfBall", "Unconstrained", "Masked", "BlockMeanConsistent", "ball", "l2_norm"]
+__all__ = ["Constraint", "L2Ball", "LinfBall", "Unconstrained", "Masked", "BlockMeanConsistent", "LuminanceKept", "ball",
+           "l2_norm", "luminance"]
 
 _TINY = 1e-12  # guards the division of an all-zero gradient (e.g. a saturated class score)
 
@@ -180,6 +181,63 @@ class BlockMeanConsistent:
 
     def __repr__(self):
         return f"BlockMeanConsistent({self.constraint!r}, factor={self.factor})"
+
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma weights of R, G, B (they sum to 1)
+
+
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) RGB in [0, 1] -> (N, 1, H, W) luminance Y = 0.299 R + 0.587 G + 0.114 B in [0, 1]."""
+    return (x * torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+
+class LuminanceKept:
+    """Wrap a constraint so every pixel keeps its luminance: ``luminance(x) == luminance`` (colorization).
+
+    Per pixel the feasible colours are the plane ``w . c = Y`` (w the BT.601 weights) inside the cube [0, 1]^3.
+    Steps are taken in the plane (the gradient's luminance component removed); after the inner projection (ball
+    + clamp) each pixel is projected exactly onto plane-within-cube: ``c = clamp(x - lam * w, 0, 1)`` with lam
+    found by bisection (``w . c`` falls monotonically in lam). The grey image (R = G = B = Y) is feasible, so when
+    the anchor is grey the projection never leaves the ball (a projection onto a convex set holding the anchor
+    is non-expansive towards it).
+
+    Args:
+        constraint: the inner constraint (ball around the anchor).
+        luminance: (N or 1, 1, H, W) in [0, 1], the luminance to keep.
+        iterations: bisection steps (30: lam to ~2e-8).
+    """
+
+    def __init__(self, constraint: Constraint, luminance: torch.Tensor, iterations: int = 30):
+        self.constraint, self.luminance, self.iterations = constraint, luminance, iterations
+
+    @staticmethod
+    def _weights(x):
+        return torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+
+    def direction(self, grad):
+        w = self._weights(grad)
+        return self.constraint.direction(grad - w * (grad * w).sum(1, keepdim=True) / (w * w).sum())
+
+    def keep(self, x: torch.Tensor) -> torch.Tensor:
+        """Project (N, 3, H, W) images in [0, 1] onto the colours of the kept luminance, pixel by pixel."""
+        w, target = self._weights(x), self.luminance.to(x)
+        bound = 1.0 / min(LUMA)  # lam <= -bound: every channel at 1 (Y = 1); lam >= bound: all at 0
+        lo = torch.full_like(target, -bound).expand(len(x), -1, -1, -1).contiguous()
+        hi = torch.full_like(lo, bound)
+        for _ in range(self.iterations):
+            mid = (lo + hi) / 2
+            above = ((x - mid * w).clamp(0, 1) * w).sum(1, keepdim=True) > target
+            lo, hi = torch.where(above, mid, lo), torch.where(above, hi, mid)
+        return (x - (lo + hi) / 2 * w).clamp(0, 1)
+
+    def project(self, x, anchor):
+        return self.keep(self.constraint.project(x, anchor))
+
+    def random_start(self, x, anchor, generator):
+        return self.project(self.constraint.random_start(x, anchor, generator), anchor)
+
+    def __repr__(self):
+        return f"LuminanceKept({self.constraint!r})"
 
 
 def ball(norm: str | None, eps: float | torch.Tensor | None) -> Constraint:

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TASK_LIST = registered()
 
 
-def test_the_registry_holds_the_papers_tasks():
-    assert {"generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features", "boost", "interpolate"} <= set(TASKS)
+def test_the_registry_holds_the_papers_tasks_and_colorization():
+    assert {"generate", "inpaint", "translate", "super_resolve", "sketch_to_image", "paint_features", "boost", "interpolate",
+            "colorize"} <= set(TASKS)
     assert [t.order for t in TASK_LIST] == sorted(t.order for t in TASK_LIST)
 
 
