@@ -397,7 +397,8 @@ def main():
                 d = json.loads(path.read_text())
                 report(report_name(name, args.dataset), d,
                        markdown(name, TASKS[name], d["n"], saved_rows(d), d["chosen"], d["evaluator"], args.dataset),
-                       doc="docs/results.md", measured=d["measured"], machine=d["machine"], script=d.get("script"))
+                       doc="docs/results.md", measured=d["measured"], machine=d["machine"], script=d.get("script"),
+                       **new_section(name, args.dataset))
         report(summary_name, {}, summary(args.dataset))
         return
     ctx = Context(args.dataset, args.evaluator or setup.evaluator, args.n_real)
