@@ -167,3 +167,26 @@ def test_unreachable_host_fails_fast_without_download_attempt(tmp_path, monkeypa
     finally:
         torch.hub.set_dir(os.path.expanduser("~/.cache/torch/hub"))
     assert len(tried) == 1 and time.perf_counter() - t0 < 2
+
+
+def test_every_source_is_one_row_that_the_loader_and_the_demo_ask():
+    """``synth.sources.SOURCES`` is the one list: each row loads and answers is_local through its module, the loader
+    finds a row by its prefix, the demo's addable prefixes and its "cannot be fetched" sentence come from the rows."""
+    from synth.app.store import ModelStore
+    from synth.sources import SOURCES, published_names, source_for
+    prefixes = [s.prefix for s in SOURCES]
+    assert len(set(prefixes)) == len(prefixes) and {"madry/", "torchvision/", "hf:", "timm:", "robustbench:"} <= set(prefixes)
+    for s in SOURCES:
+        assert callable(s.module.load) and callable(s.module.is_local), s.prefix
+        assert source_for(s.prefix + "x") is s
+        if s.catalogue is not None:
+            name = s.names()[0]
+            assert s.knows(name) and name in published_names() and not s.knows(s.prefix + "no-such-key")
+            filename, where = s.published_at(name)
+            assert filename in s.cannot_fetch(name) and where in s.cannot_fetch(name)
+        else:
+            assert s.knows(s.prefix + "anything") and s.published_at(s.prefix + "anything") is None
+        assert "choose a bundled model" in s.cannot_fetch(s.names()[0] if s.catalogue else s.prefix + "x")
+    assert ModelStore.ADDABLE == tuple(s.prefix for s in SOURCES if s.addable)
+    assert source_for("cifar10-l2") is None
+    assert ModelStore.unavailable_message("madry/cifar10-l2-0.5") == source_for("madry/").cannot_fetch("madry/cifar10-l2-0.5")

@@ -6,7 +6,8 @@ import json
 import threading
 
 from . import gpu
-from ..sources import ASSETS, ModelUnavailableError, bundled_names, is_local, load_model, published_names, source
+from ..sources import (ASSETS, SOURCES, ModelUnavailableError, bundled_names, is_local, load_model, published_names, source,
+                       source_for)
 from ..sources.download import offline, unreachable
 
 
@@ -58,8 +59,8 @@ class ModelStore:
                     raise ModelUnavailable(self.unavailable_message(name)) from None
             return self._models[name]
 
-    # ids a visitor may add (never a path on the server): the Hub, timm, RobustBench and the published catalogues
-    ADDABLE = ("hf:", "timm:", "robustbench:", "madry/", "torchvision/")
+    # ids a visitor may add (never a path on the server): those of the sources that allow it (synth.sources.SOURCES)
+    ADDABLE = tuple(s.prefix for s in SOURCES if s.addable)
 
     def add(self, model_id: str) -> str:
         """Load ``model_id`` and offer it in the model selectors; returns its name.
@@ -93,12 +94,9 @@ class ModelStore:
     @staticmethod
     def unavailable_message(name: str) -> str:
         """What a visitor who picked a model without its weights should do, in one sentence (no local paths)."""
-        if name.startswith(("madry/", "torchvision/")):
-            filename, where = source(name)
-            return (f"{name} needs its weights file {filename}, which this server cannot download: download it from "
-                    f"{where} into synth's model folder (SYNTH_MODEL_DIR, see the README), or choose a bundled model.")
-        if name.startswith(("hf:", "timm:", "robustbench:")):
-            return f"{name} cannot be downloaded by this server; choose a bundled model."
+        src = source_for(name)
+        if src is not None and src.knows(name):
+            return src.cannot_fetch(name)
         return f"{name} cannot be loaded on this server; choose a bundled model."
 
     def twin(self, name: str) -> str | None:

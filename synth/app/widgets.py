@@ -11,6 +11,7 @@ import torch
 
 from .. import presets
 from .inputs import MAX_STEPS, PREDICTED
+from ..sources import SOURCES
 from .store import ModelStore, ModelUnavailable
 from .views import DISPLAY, ROLES, change_text, change_views, loss_frame, pil, probs_of
 
@@ -85,8 +86,8 @@ def add_model_box(store: ModelStore):
     """A model-id box (below the tabs): a Hub, timm or RobustBench id (or a published name) is loaded and added to
     every tab's model selector; one sentence says why when it cannot be."""
     with gr.Row():
-        box = gr.Textbox(label="add a model", scale=4, placeholder="hf:OWNER/REPO, timm:NAME, "
-                         "robustbench:cifar10/L2/Rade2021Helper_R18_ddpm, madry/...")
+        box = gr.Textbox(label="add a model", scale=4,
+                         placeholder=", ".join(s.example or s.prefix + "..." for s in SOURCES if s.addable))
         button = gr.Button("Add model", scale=1)
     status = gr.Markdown()
 
