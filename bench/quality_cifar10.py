@@ -22,7 +22,7 @@ from synth import data, metrics
 
 SR_SETTINGS = {  # row label -> super_resolve options (the preset's eps, steps and step size in every row)
     "robust PGD from nearest (the paper's eq. 4)": {"init": "nearest", "consistent": False},
-    "robust PGD from bicubic (the paper's suggestion)": {"init": "bicubic", "consistent": False},
+    "robust PGD from bicubic (no block-mean projection)": {"init": "bicubic", "consistent": False},
     "robust PGD from nearest, block-mean consistent": {"init": "nearest", "consistent": True},
     "robust PGD from bicubic, block-mean consistent (default)": {"init": "bicubic", "consistent": True},
 }
