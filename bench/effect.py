@@ -47,7 +47,6 @@ class Dataset:
     evaluator: str
     test: Callable[[], "data.ImageSet"]
     size: int
-    patch: int       # inpainting's square patch side: 10 at 32 px; 34 at 128 px (the Duke study's 60 px at 224, scaled)
     batch: int       # images per task call
     caps: bool = True  # sweep the confidence caps too (they stop CIFAR-10 samples ~2 from their seeds: not repeated at 128 px)
 
@@ -58,9 +57,9 @@ class Dataset:
 
 
 DATASETS = {
-    "cifar10": Dataset("cifar10-l2", "cifar10-standard", "cifar10-evaluator", lambda: data.cifar10("test"), 32, 10, 250),
+    "cifar10": Dataset("cifar10-l2", "cifar10-standard", "cifar10-evaluator", lambda: data.cifar10("test"), 32, 250),
     "imagenette": Dataset("imagenette-l2", "imagenette-standard", "imagenette-evaluator",
-                          lambda: data.imagenette("val", 128), 128, 34, 50, caps=False),
+                          lambda: data.imagenette("val", 128), 128, 50, caps=False),
 }
 
 
@@ -128,7 +127,7 @@ class Task:
             RowUnavailable: the data set cannot give the row's inputs.
         """
         spec, k = self.spec, len(ctx.robust.classes)
-        options = {"patch": ctx.setup.patch, **self.row.options}
+        options = dict(self.row.options)
         images = pairs = None
         if spec.takes == "classes" or (spec.takes == "images_or_classes" and options.get("generator")):
             labels = torch.arange(k).repeat_interleave(n // k)
@@ -280,8 +279,8 @@ def choose(rows: list[dict]) -> int:
 
 def saved_rows(data_out: dict) -> list[dict]:
     """The rows of a saved report (bench/results/effect_<task>.json) in the form :func:`markdown` takes."""
-    return [{"overrides": r["overrides"], "comparison": effect.Comparison.from_dict(r), "extra": r.get("extra")}
-            for r in data_out["rows"]]
+    return [{"overrides": r["overrides"], "comparison": effect.Comparison.from_dict(r), "extra": r.get("extra"),
+             **({"setting": r["setting"]} if "setting" in r else {})} for r in data_out["rows"]]
 
 
 def run_config(task: Task, preset: str, overrides: dict) -> synth.presets.PGDConfig:
@@ -291,6 +290,13 @@ def run_config(task: Task, preset: str, overrides: dict) -> synth.presets.PGDCon
     if task.spec.setting is not None:
         cfg = task.spec.setting(None, preset, overrides, cfg)
     return cfg
+
+
+def ran_config(task: Task, preset: str, row: dict) -> synth.presets.PGDConfig:
+    """The setting a row ran: the one recorded with it, else the preset with its overrides (as the task computes it)."""
+    if "setting" in row:
+        return dataclasses.replace(synth.presets.resolve(preset), **row["setting"])
+    return run_config(task, preset, row["overrides"])
 
 
 def setting_text(cfg: synth.presets.PGDConfig) -> str:
@@ -309,7 +315,7 @@ def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None
     lines = []
     for i, r in enumerate(rows):
         c = r["comparison"]
-        cfg = run_config(task, preset, r["overrides"])
+        cfg = ran_config(task, preset, r)
         s, ro, st = c.starts, c.robust, c.standard
         mark = " **(default)**" if i == chosen else ""
         extra = (" / ".join(f"{r['extra'][k]:.2f}" for k in ("starts", "robust", "standard")) + " | ") if task.extra else ""
@@ -320,11 +326,11 @@ def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None
     text = (f"`{name}`: {n} inputs, preset `{preset}`; agreement and class-conditional FD in `{evaluator}`'s eyes "
             f"(FD to its features of 2,000 real test images, per target class, averaged). ")
     if task.region:
-        text += ("Every column is measured on the painted region (the centre quarter) cut out and resized to the image size, "
+        text += ("Every column is measured on the region the task changes (its mask) cut out and resized to the image size, "
                  "as an image of its own (`synth.effect.crop_region`). ")
     if chosen is not None:
         c = rows[chosen]["comparison"]
-        cfg = run_config(task, preset, rows[chosen]["overrides"])
+        cfg = ran_config(task, preset, rows[chosen])
         shows = all(c.checks[k][2] for k in "abc")
         rule = ("the lowest FD of the settings that meet (a)-(d)" if c.shown else
                 "no setting meets all four; the lowest FD of those that show the effect ((a)-(c)): it " + effect.verdict(c)
@@ -342,6 +348,11 @@ def _setting(cfg: synth.presets.PGDConfig) -> synth.presets.PGDConfig:
     return dataclasses.replace(cfg, source="", max_prob=None if cfg.max_prob in (None, 1) else cfg.max_prob)
 
 
+def _recorded(cfg: synth.presets.PGDConfig) -> dict:
+    """A setting as saved with its row (every field but the source text)."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k != "source"}
+
+
 def summary(dataset: str = "cifar10") -> str:
     """The README's table for ``dataset``: each task at its default (the chosen row of a sweep, else its only row),
     from the saved reports."""
@@ -355,7 +366,10 @@ def summary(dataset: str = "cifar10") -> str:
         rows = saved_rows(d)
         preset = preset_of(task, dataset)
         current = _setting(synth.presets.resolve(preset))
-        default = [i for i, r in enumerate(rows) if _setting(synth.presets.resolve(preset, **r["overrides"])) == current]
+        # the setting each row ran: recorded with it (a preset changed later must not relabel old numbers)
+        ran = [_setting(dataclasses.replace(current, **r["setting"])) if "setting" in r else
+               _setting(synth.presets.resolve(preset, **r["overrides"])) for r in d["rows"]]
+        default = [i for i, s in enumerate(ran) if s == current]
         if not default:
             lines.append(f"| {name} | `{preset}` not measured at its current setting: run the bench | | | | |")
             continue
@@ -419,7 +433,9 @@ def main():
         chosen = choose(rows) if args.sweep and task.chooses and task.sweep else None
         data_out = {"n": n, "evaluator": ctx.evaluator_name, "preset": preset_of(task, args.dataset), "chosen": chosen,
                     "sweep": args.sweep, "dataset": args.dataset,
-                    "rows": [{"overrides": r["overrides"], **r["comparison"].as_dict(), "extra": r.get("extra")} for r in rows]}
+                    "rows": [{"overrides": r["overrides"], "setting": _recorded(synth.presets.resolve(preset_of(task, args.dataset),
+                                                                                        **r["overrides"])),
+                              **r["comparison"].as_dict(), "extra": r.get("extra")} for r in rows]}
         report(report_name(name, args.dataset), data_out,
                markdown(name, task, n, rows, chosen, ctx.evaluator_name, args.dataset), doc="docs/results.md",
                **new_section(name, args.dataset))

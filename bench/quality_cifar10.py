@@ -66,13 +66,13 @@ def super_resolution(robust, test, n, batch, factor=4, settings=tuple(SR_SETTING
 
 
 def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
-    """Patch PSNR and standard-classifier accuracy of the default inpainting preset, the paper's
-    objective (unless ``with_paper`` is False), the fills alone, and OpenCV Telea, on random
-    ``patch`` x ``patch`` holes."""
+    """Patch PSNR and standard-classifier accuracy of the restoring inpainting preset (``<default>_restore``, the
+    classical-start setting), the paper's objective (unless ``with_paper`` is False), the fills alone, and OpenCV
+    Telea, on random ``patch`` x ``patch`` holes."""
     x, y = test.float(slice(0, n)), test.labels[:n]
     mask = synth.random_patch_mask(n, robust.input_size, patch, torch.Generator().manual_seed(0))
-    default = synth.presets.default_for("inpaint", robust)
-    paper = default + "_paper"
+    base = synth.presets.default_for("inpaint", robust)
+    default, paper = base + "_restore", base + "_paper"
 
     def ours(preset):
         return torch.cat([synth.inpaint(robust, x[i:i + batch], mask[i:i + batch], preset=preset).x.cpu()
@@ -80,9 +80,9 @@ def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
 
     corrupted = synth.corrupt(x, mask)
     rows = {"mean fill (the paper's start)": corrupted,
-            "harmonic fill (the default's start, no classifier)": synth.harmonic_fill(x, mask),
+            "harmonic fill (the start, no classifier)": synth.harmonic_fill(x, mask),
             "OpenCV Telea": synth.telea_fill(corrupted, mask),
-            f"robust PGD, default (`{default}`)": ours(default)}
+            f"robust PGD, restoring (`{default}`)": ours(default)}
     if with_paper:
         rows[f"robust PGD, the paper's eq. 3 (`{paper}`)"] = ours(paper)
     res = {k: {"psnr_patch": float(metrics.psnr(v, x, mask).mean()), "acc": metrics.agreement(standard, v, y)}
@@ -91,7 +91,7 @@ def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
     cfg, cfg_paper = synth.presets.resolve(default), synth.presets.resolve(paper)
     table = "".join(f"| {k} | {v['psnr_patch']:.2f} | {100 * v['acc']:.1f}% |\n" for k, v in res.items() if "psnr_patch" in v)
     md = (f"Inpainting a random {patch}x{patch} patch, {n} test images, `{robust.name}`, label predicted by the model. "
-          f"Default: harmonic fill, then PGD on the patch only (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}). "
+          f"Restoring setting: harmonic fill, then PGD on the patch only (eps {cfg.eps:g}, {cfg.steps} steps, step {cfg.step_size:g}). "
           + (f"Paper: mean fill, whole image moves with a mean-squared penalty (eps {cfg_paper.eps:g}, {cfg_paper.steps} steps, "
              f"lambda {cfg_paper.lam:g}). " if with_paper else "") + f"Accuracy = `{standard.name}` on the result vs the true label.\n\n"
           "| method | PSNR on the patch (dB) | standard classifier accuracy |\n|---|---:|---:|\n" + table +

@@ -26,7 +26,7 @@ class Examples:
             the model's resize gives back the original pixels).
         labels: the class index of each example.
         mask: path of an RGBA layer (white, opaque where the region is) at ``DISPLAY`` px: a square
-            of about 30% of the side in the centre, the demo's ready-drawn mask.
+            of half the side in the centre, the demo's ready-drawn mask (over the object).
         paint_mask: the same for feature painting: the centre quarter of the image.
         sketches: line drawings of the examples (``synth.edge_sketch``), at ``DISPLAY`` px.
     """
@@ -113,7 +113,7 @@ def make_examples(model, folder: Path, n: int = 6) -> Examples:
         enlarge(sketch).save(folder / f"{stem}-sketch.png")
         out.images.append(str(folder / f"{stem}.png"))
         out.sketches.append(str(folder / f"{stem}-sketch.png"))
-    square_layer(0.3).save(folder / "mask.png")
+    square_layer(0.5).save(folder / "mask.png")  # a hole of half the side over the object, as the default was chosen on
     square_layer(0.5).save(folder / "paint-mask.png")
     out.mask, out.paint_mask = str(folder / "mask.png"), str(folder / "paint-mask.png")
     index.write_text("".join(f"{y}\t{Path(p).name}\t{Path(s).name}\n" for y, p, s in zip(labels, out.images, out.sketches)))
@@ -126,4 +126,4 @@ def example_images(store, n: int = 6) -> Examples:
     if store.default is None:
         return Examples()
     model = store.get(store.default)
-    return make_examples(model, cache_dir() / "app-examples" / f"{model.name}-v2", n)
+    return make_examples(model, cache_dir() / "app-examples" / f"{model.name}-v3", n)

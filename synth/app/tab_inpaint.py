@@ -22,7 +22,8 @@ BUTTON = "Inpaint"  # its primary button
 def build(store, examples=()):
     cfg = preset_values("inpaint", store.get(store.default))
     gr.Markdown("**Fill in a missing part of a photo.** Paint over a region (white brush) and press *Inpaint*: the region "
-                "is filled from its border, then the robust model adds what it expects of the class there. " + FIT_NOTE)
+                "is filled smoothly from its border, then the robust model draws into it what it expects of the class; "
+                "compare with the standard model, whose fill stays a smooth blur. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
@@ -37,7 +38,8 @@ def build(store, examples=()):
             with settings("The region first gets a smooth fill from its border (*harmonic*) or, as in the paper, the "
                           "image's mean colour (*mean*). Then small steps (projected gradient descent) raise the model's "
                           "score for the class, moving only the region or, as in the paper, the whole image with a "
-                          "penalty (*lambda*) that keeps the rest."):
+                          "penalty (*lambda*) that keeps the rest. A large *eps* (the default) lets the model draw the "
+                          "class into the region; a small one (0.5) keeps the smooth fill, a restoration."):
                 with gr.Row():
                     fill = gr.Radio(["harmonic", "mean"], value=cfg.fill, label="start: fill the region with")
                     masked = gr.Checkbox(value=cfg.masked, label="only the region moves")

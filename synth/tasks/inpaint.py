@@ -13,14 +13,21 @@ from .registry import BenchRow, Option, Task, register
 from .results import InpaintResult
 
 
-def random_patch_mask(n: int, size: tuple[int, int], patch: int, generator: Generators = None) -> torch.Tensor:
+def random_patch_mask(n: int, size: tuple[int, int], patch: int, generator: Generators = None,
+                      centre: bool = False) -> torch.Tensor:
     """(n, 1, H, W) masks with one ``patch`` x ``patch`` square of ones at a random place each (``generator``: one,
-    or one per mask)."""
+    or one per mask); with ``centre``, near the centre (within a quarter of the patch of it), where the object of a
+    photo usually is."""
     h, w = size
     if not 0 < patch <= min(h, w):
         raise ValueError(f"patch must be in 1..{min(h, w)}, not {patch}")
-    top = draw(lambda shape, generator: torch.randint(0, h - patch + 1, shape, generator=generator), (n,), generator)
-    left = draw(lambda shape, generator: torch.randint(0, w - patch + 1, shape, generator=generator), (n,), generator)
+
+    def place(side):
+        lo, hi = ((side - patch) // 2 - patch // 4, (side - patch) // 2 + patch // 4) if centre else (0, side - patch)
+        lo, hi = max(0, lo), min(side - patch, hi)
+        return lambda shape, generator: torch.randint(lo, hi + 1, shape, generator=generator)
+    top = draw(place(h), (n,), generator)
+    left = draw(place(w), (n,), generator)
     mask = torch.zeros(n, 1, h, w)
     for i in range(n):
         mask[i, :, top[i]:top[i] + patch, left[i]:left[i] + patch] = 1
@@ -135,14 +142,19 @@ def default_patch(size: tuple[int, int]) -> int:
 
 
 def _prepare(model, batch, options, cfg):
-    patch = options.get("patch") or default_patch(model.input_size)
-    mask = random_patch_mask(len(batch), model.input_size, patch, batch.generator).to(batch.images.device)
+    fraction = options.get("patch_fraction")  # the bench's hole size, relative to the side
+    patch = options.get("patch") or (round(fraction * min(model.input_size)) if fraction else default_patch(model.input_size))
+    mask = random_patch_mask(len(batch), model.input_size, patch, batch.generator, centre=bool(options.get("centre")))
+    mask = mask.to(batch.images.device)
     return {"image": batch.images, "mask": mask, "label": batch.labels}
 
 
 register(Task(
     "inpaint", inpaint, InpaintResult, "fill a random square hole of each image", _prepare, start="corrupted",
     start_title="harmonic fill", order=10,
-    options=(Option("patch", "side of the square hole in px (default: 30% of the side)", int),),
+    options=(Option("patch", "side of the square hole in px (default: 30% of the side)", int),
+             Option("centre", "put each hole near the centre, over the object (default: anywhere)", bool)),
     columns=lambda res, options, batch: {"patch": int(res.mask[0].sum().sqrt())},
-    bench=(BenchRow(chooses=False, psnr=True),)))
+    # the default is chosen on holes of half the side over the object, judged on the filled region
+    bench=(BenchRow(options={"patch_fraction": 0.5, "centre": True}, region="mask", psnr=True,
+                    sweep=tuple({"eps": float(e), "steps": 40, "step_size": round(2.5 * e / 40, 4)} for e in (1, 2, 4, 8))),)))

@@ -273,3 +273,28 @@ def test_generate_grid_of_samples(server, files):
     args[-1] = 17
     msg = _error(client, args, "generate")
     assert "between 1 and 16" in msg or "greater than maximum value 16" in msg  # the slider refuses it first
+
+
+@pytest.mark.slow
+def test_every_listed_model_works_in_every_tab(server, files):
+    """Each model the selectors list (``store.choices()``) answers each tab's request through the API, with its own
+    classes (the class boxes take any model's class names), at two steps: an image of that model's size."""
+    client, store = server
+    if store.default != "cifar10-l2":
+        pytest.skip("needs the bundled models")
+    requests = _requests(store, files)
+    for _, name in store.choices():
+        m = store.get(name)
+        for endpoint, request in requests.items():
+            values = {"model": name, "steps": 2}
+            if "class" in request.at and request.args[request.at["class"]] in store.get(store.default).classes:
+                values["class"] = m.classes[1]
+            if "count" in request.at:
+                values["count"] = 1
+            if "source" in request.at and m.input_size != store.get(store.default).input_size:
+                values.update(source="my image", image=handle_file(str(files / "photo.png")))  # the VAE makes 32-px images
+            out = client.predict(*request.with_(**values), api_name=f"/{endpoint}")
+            result = out[request.result]
+            if isinstance(result, list):
+                result = result[0]["image"]
+            assert _size(result) == m.input_size, (name, endpoint)
