@@ -41,12 +41,17 @@ def main():
         for view, size in VIEWPORTS.items():
             page = browser.new_page(viewport=size)
             page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_role("tab").first.wait_for(timeout=60_000)  # the app has rendered, not "Loading..."
             page.screenshot(path=str(args.out / f"landing-{view}.png"))
             for title, tab in TABS:
                 if args.tabs and title not in args.tabs:
                     continue
                 endpoint = tab.__name__.rsplit(".tab_", 1)[1]
-                page.get_by_role("tab", name=title, exact=True).click()
+                tab_button = page.get_by_role("tab", name=title, exact=True)
+                if not tab_button.is_visible():  # a narrow screen folds the last tabs into an overflow menu
+                    page.locator(".overflow-menu button, button.overflow-menu").first.click()
+                    tab_button = page.get_by_role("tab", name=title, exact=True).or_(page.get_by_role("button", name=title, exact=True))
+                tab_button.first.click()
                 panel = page.locator(f"#{endpoint}-result").locator("xpath=ancestor::div[@role='tabpanel']").first
                 if args.compare:
                     panel.get_by_label("compare with the standard (non-robust) model").check()

@@ -19,10 +19,10 @@ BUTTON = "Colorize"  # its primary button
 
 def build(store, examples=()):
     cfg = preset_values("colorize", store.get(store.default))
-    gr.Markdown("**Give a black-and-white photo its colours.** Your photo is made grey, and the robust model paints "
-                "colours onto it that it finds right for the class (a blue sky, green grass), without changing how light "
-                "or dark any pixel is. Compare with the standard model: it is as sure of the class, but adds almost no "
-                "colour. " + FIT_NOTE)
+    gr.Markdown("**Give a black-and-white photo colours.** Your photo is made grey, and the robust model paints onto it "
+                "the colours it connects with the class, without changing how light or dark any pixel is. They are the "
+                "model's idea of the class, often loud rather than lifelike; compare with the standard model, which is "
+                "just as sure of the class but adds far less colour. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             image = ImageUpload(type="filepath", label="photo (colour photos are made grey first)", height=DISPLAY,

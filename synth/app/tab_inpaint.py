@@ -23,7 +23,7 @@ def build(store, examples=()):
     cfg = preset_values("inpaint", store.get(store.default))
     gr.Markdown("**Fill in a missing part of a photo.** Paint over a region (white brush) and press *Inpaint*: the region "
                 "is filled smoothly from its border, then the robust model draws into it what it expects of the class; "
-                "compare with the standard model, whose fill stays a smooth blur. " + FIT_NOTE)
+                "compare with the standard model, which only sprinkles colour noise over it. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (draw the region to fill)", image_mode="RGB",
