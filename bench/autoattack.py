@@ -25,7 +25,7 @@ import torch
 
 import synth
 from bench._report import RESULTS, report
-from synth.evaluation import correct_under_attack, standard_attacks
+from synth.measures.evaluation import correct_under_attack, standard_attacks
 from synth.sources import ASSETS, bundled_names
 from synth.sources.robustbench_models import reported
 

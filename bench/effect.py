@@ -2,7 +2,7 @@
 side on the same inputs (CIFAR-10: `cifar10-l2` / `cifar10-standard`; Imagenette at 128 px:
 `imagenette-l2` / `imagenette-standard`), judged by the data set's independent robust evaluator
 (`cifar10-evaluator`, `imagenette-evaluator`: VGG-13s that no task optimises against), with how
-far the images moved, and the criteria of `synth.effect` ((a) the evaluator sees the target in
+far the images moved, and the criteria of `synth.measures.effect` ((a) the evaluator sees the target in
 >= 90% of the robust results, (b) the robust model raises that over the starts by >= 25 points
 and >= 4x the standard twin's gain, (c) median L2 moved >= 5 at 32 px, scaled by sqrt(pixels /
 1024), so >= 20 at 128 px, (d) the evaluator's class-conditional FD of the results at most the
@@ -33,7 +33,8 @@ from tqdm import tqdm
 
 import synth
 from bench._report import RESULTS, preset_check, report
-from synth import data, effect, metrics
+from synth import data
+from synth.measures import effect, metrics
 import synth.generators
 from synth.tasks import registry
 
@@ -327,7 +328,7 @@ def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None
             f"(FD to its features of 2,000 real test images, per target class, averaged). ")
     if task.region:
         text += ("Every column is measured on the region the task changes (its mask) cut out and resized to the image size, "
-                 "as an image of its own (`synth.effect.crop_region`). ")
+                 "as an image of its own (`synth.measures.effect.crop_region`). ")
     if chosen is not None:
         c = rows[chosen]["comparison"]
         cfg = ran_config(task, preset, rows[chosen])

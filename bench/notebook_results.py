@@ -7,7 +7,7 @@
 The notebooks are committed executed in full mode (their default, ``quick = False``), figures and
 tables inline, so a reader sees the reproduction on GitHub without running anything; this script
 refreshes them. Every observation in a notebook is formatted from its outputs and asserted against
-them (``synth.claims``): a full-mode run whose outputs contradict a sentence fails here, naming it.
+them (``synth.measures.claims``): a full-mode run whose outputs contradict a sentence fails here, naming it.
 Each notebook also writes its figures and ``table_*.md`` files to
 ``results/<notebook>/`` (ignored by git); the papermill metadata of the executed notebook gives the
 run time reported here. CI runs every notebook in quick mode on a copy (tests/test_notebooks.py).

@@ -17,7 +17,8 @@ from tqdm import tqdm
 from bench._report import report
 
 import synth
-from synth import data, metrics
+from synth import data
+from synth.measures import metrics
 
 
 SR_SETTINGS = {  # row label -> super_resolve options (the preset's eps, steps and step size in every row)

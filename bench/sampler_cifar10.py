@@ -1,4 +1,4 @@
-"""Beyond the papers: can a sampler keep the effect ((a)-(c) of `synth.effect`) and bring the independent
+"""Beyond the papers: can a sampler keep the effect ((a)-(c) of `synth.measures.effect`) and bring the independent
 evaluator's class-conditional Fréchet distance of generated CIFAR-10 samples to half that of the multivariate
 seeds? Each idea runs on the same 400 multivariate seeds as `bench.effect`'s generation table, robust
 (`cifar10-l2`) and standard twin (`cifar10-standard`) side by side, judged by `cifar10-evaluator`; every idea is
@@ -31,7 +31,8 @@ import torch
 import synth
 from bench._report import RESULTS, ROOT, report
 from bench.effect import TASKS, Context
-from synth import data, effect, viz
+from synth import data, viz
+from synth.measures import effect
 
 STAGES = (2.0, 1.0, 0.5, 0.25)  # step-size multipliers of the annealed sampler's four stages
 NOISE = (0.06, 0.03, 0.015, 0.0)  # per-pixel noise std before each stage of the noisy sampler
@@ -52,7 +53,7 @@ def staged(model, seeds, labels, objective, eps, step, stages=STAGES, noise=None
 def class_means(model, n=5000) -> torch.Tensor:
     """(10, D) the model's mean representation R(x) of real training images per class."""
     train = data.cifar10("train").subset(n, seed=1)
-    feats = synth.metrics.features(model, train.images.float() / 255)
+    feats = synth.measures.metrics.features(model, train.images.float() / 255)
     return torch.stack([feats[train.labels == c].mean(0) for c in range(10)])
 
 

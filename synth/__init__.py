@@ -5,7 +5,7 @@ every task (``synth.tasks.registered()`` lists them: generation, inpainting, tra
 helpers; ``presets`` and ``seeds``.
 Nothing is loaded at import time.
 """
-from . import effect, presets, seeds
+from . import presets, seeds
 from . import constraints
 from .constraints import *  # noqa: F401,F403  every constraint (L2Ball, Masked, ...) and ball()
 from .model import RobustClassifier, Robustness
@@ -20,5 +20,5 @@ __all__ = [
     "load_model", "wrap", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
     "pgd", "PGDResult", *constraints.__all__,
     "Objective", "Outputs", "class_score", "activation", "feature_match", "masked_distance",
-    "presets", "seeds", "effect", "tasks", *tasks.__all__,
+    "presets", "seeds", "tasks", *tasks.__all__,
 ]

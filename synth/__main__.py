@@ -1,6 +1,6 @@
-"""``python -m synth ...`` (and ``torchrun -m synth ...``): the command line, see :mod:`synth.cli`."""
+"""``python -m synth ...`` (and ``torchrun -m synth ...``): the command line, see :mod:`synth.batch.cli`."""
 import sys
 
-from .cli import main
+from .batch.cli import main
 
 sys.exit(main())

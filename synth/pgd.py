@@ -31,7 +31,7 @@ class PGDResult:
             the last row the score of the returned images' final iterate.
         logits: (N, K) the classifier's logits at ``x``.
 
-    The tasks return subclasses with their own typed fields (``synth.tasks.results``).
+    The tasks return subclasses with their own typed fields (each beside its task's function, on ``synth.tasks.results.TaskResult``).
     """
     x: torch.Tensor
     score: torch.Tensor

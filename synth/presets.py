@@ -122,7 +122,7 @@ PRESETS.update({
     # --- this project's settings for the bundled CIFAR-10 models (32 px)
     # generation: chosen by bench/effect.py --sweep (robust vs standard on the same 400 seeds, judged by the
     # independent robust cifar10-evaluator): the lowest class-conditional FD among the settings that show the effect
-    # (synth.effect: (a) >= 90% agreement, (b) >= 25 points over the seeds and >= 4x the standard twin's gain, (c) median
+    # (synth.measures.effect: (a) >= 90% agreement, (b) >= 25 points over the seeds and >= 4x the standard twin's gain, (c) median
     # L2 >= 5, (d) FD at most the seeds'); docs/results.md has every setting tried
     "synth.generate.cifar10": _chosen_generation("multivariate", 6.0, "meets (a)-(d) (evaluator agreement 54.8 -> 98.3%, "
                                                  "standard twin 59.5%; median L2 6.0; FD 11.1 -> 9.0); eps 10-30 over-saturate "

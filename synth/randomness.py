@@ -1,7 +1,7 @@
 """Per-sample random streams (as NVlabs/edm's ``StackedRandomGenerator``): wherever a task draws noise (seeds, a
 random start), ``generator`` may be one ``torch.Generator`` for the whole batch or a sequence of them, one per
 sample. With one per sample, sample i depends only on its own generator, so it is the same in a batch of 1 or of
-1,000, on one process or sharded over many (``synth.cli`` seeds generator i with the base seed and i)."""
+1,000, on one process or sharded over many (``synth.batch.cli`` seeds generator i with the base seed and i)."""
 from __future__ import annotations
 
 from typing import Callable, Sequence, Union

@@ -1,5 +1,5 @@
 """Every notebook runs end to end in quick mode (papermill injects quick=True), its observations checked against
-its own outputs (synth.claims: a contradicted sentence fails the run)."""
+its own outputs (synth.measures.claims: a contradicted sentence fails the run)."""
 import json
 import re
 from pathlib import Path
@@ -19,7 +19,7 @@ def needed_models(path: Path) -> set[str]:
 
 
 def test_every_notebook_checks_its_claims():
-    """A notebook that states observations must build them with synth.claims and print the summary."""
+    """A notebook that states observations must build them with synth.measures.claims and print the summary."""
     for path in NOTEBOOKS:
         source = path.read_text()
         assert "Claims(quick)" in source and "say.summary()" in source, f"{path.name} does not check its observations"

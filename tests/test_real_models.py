@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import synth
-from synth import data, effect, metrics
+from synth import data
+from synth.measures import effect, metrics
 from synth.train import center, evaluate, load_size
 
 from .conftest import bundled_or_skip, shared_data_or_skip

@@ -1,6 +1,6 @@
 """Generators whose images BIGRoC boosts (its Table 2's rows, unconditional there): a class-conditional VAE and DCGAN for
 CIFAR-10, trained here
-(``python -m synth.generators --kind vae|dcgan``, :mod:`synth.generators.train`) and bundled in ``assets/models`` as
+(``python -m synth.generators --kind vae|dcgan``, :mod:`synth.train.generator`) and bundled in ``assets/models`` as
 safetensors with a JSON card. They are only sources of images to improve; nothing in the synthesis code depends on
 them. :func:`load_generator` loads one by name; its ``sample(label, generator)`` draws images for given classes.
 """

@@ -1,3 +1,4 @@
-from .train import main
+"""``python -m synth.generators --kind vae|dcgan ...``: see :mod:`synth.train.generator`."""
+from ..train.generator import main
 
 main()

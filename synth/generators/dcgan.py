@@ -10,7 +10,7 @@ paper's BatchNorm discriminator, non-saturating loss, a learned 128-d class embe
 collapsed on CIFAR-10 within 6 epochs: per class one image whatever z (per-pixel std over z 0.013). Only the
 generator is bundled.
 
-``python -m synth.generators --kind dcgan --name cifar10-dcgan --epochs 20`` trains it (``synth.generators.train``).
+``python -m synth.generators --kind dcgan --name cifar10-dcgan --epochs 20`` trains it (``synth.train.generator``).
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class Discriminator(nn.Module):
 
 
 class DCGANTraining:
-    """One discriminator and one generator step per batch (``synth.generators.train`` runs the loop); the
+    """One discriminator and one generator step per batch (``synth.train.generator`` runs the loop); the
     discriminator's gradients from the generator step are cleared before its next step.
 
     Args:

@@ -1,6 +1,6 @@
 """The weakest generator BIGRoC boosts (its Table 2's VAE row, unconditional there): a small class-conditional conv VAE for 32x32 images.
 
-``python -m synth.generators --kind vae --name cifar10-cvae --epochs 15`` trains it (``synth.generators.train``).
+``python -m synth.generators --kind vae --name cifar10-cvae --epochs 15`` trains it (``synth.train.generator``).
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def vae_loss(recon, x, mu, logvar, beta: float = 1.0):
 
 
 class VAETraining:
-    """One Adam step of the VAE's loss per batch (``synth.generators.train`` runs the loop).
+    """One Adam step of the VAE's loss per batch (``synth.train.generator`` runs the loop).
 
     Args:
         model: the VAE.

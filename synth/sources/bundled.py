@@ -5,7 +5,7 @@ Bundled models are ``assets/models/<name>.json`` + ``<name>.safetensors``, writt
 A card may also name a Hugging Face Hub repository (``"hub": "OWNER/REPO[@REVISION]"``, recorded by
 ``python -m synth.hub push --record``): a deployment without the weights file then fetches it from there.
 The same card and weights, as ``config.json`` + ``model.safetensors``, make a Hub model repository
-(:mod:`synth.hub`); ``synth.sources.card`` reads the format (a card with its weights, or such a folder).
+(:mod:`synth.deploy.hub`); ``synth.sources.card`` reads the format (a card with its weights, or such a folder).
 """
 from __future__ import annotations
 

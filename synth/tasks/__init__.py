@@ -1,18 +1,17 @@
 """One module per task, each with its function and its :class:`~synth.tasks.registry.Task` declaration; all of them
 call ``synth.pgd.pgd``. The modules are found here, not listed: a new task is a new module (see ``registry``).
-Exported: every module's public functions and classes (its ``__all__`` where it has one), the result types, and
+Exported: every module's public functions and classes (its ``__all__`` where it has one; each task's result type
+lives beside its function), the shared result bases, and
 the registry (``TASKS``, ``registered()``, ``Task``, ``Batch``)."""
 import importlib as _importlib
 import inspect as _inspect
 import pkgutil as _pkgutil
 
 from .registry import TASKS, Batch, BenchRow, Option, Task, by_cli, registered
-from .results import (AttackGridResult, BoostResult, GenerateResult, ImageToImageResult, InpaintResult, InterpolateResult,
-                      PaintResult, SketchResult, SuperResolveResult, TaskResult, TranslateResult)
+from .results import ImageToImageResult, TaskResult
 
 __all__ = ["TASKS", "registered", "by_cli", "Task", "Batch", "BenchRow", "Option",
-           "TaskResult", "GenerateResult", "ImageToImageResult", "TranslateResult", "SketchResult", "BoostResult",
-           "InpaintResult", "SuperResolveResult", "PaintResult", "InterpolateResult", "AttackGridResult"]
+           "TaskResult", "ImageToImageResult"]
 
 
 def _public(module) -> list[str]:

@@ -2,10 +2,23 @@
 large-eps targeted PGD from real images toward every class."""
 from __future__ import annotations
 
+import torch
+
+from dataclasses import dataclass
+
 
 from ..objectives import class_score
 from ._common import config, images, run
-from .results import AttackGridResult
+from .results import TaskResult
+
+
+@dataclass(kw_only=True)
+class AttackGridResult(TaskResult):
+    """``attack_grid``: ``x`` (N * K, 3, H, W), image i toward target j at ``x[i * K + j]``; ``grid`` the same as
+    (N, K, 3, H, W); ``source`` (N, 3, H, W) the inputs; ``label`` (N * K,) the target of each output."""
+    grid: torch.Tensor
+    source: torch.Tensor
+    label: torch.Tensor
 
 
 def attack_grid(model, image, *, targets=None, preset=None, generator=None, callback=None, bf16=False,

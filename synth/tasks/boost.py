@@ -9,7 +9,12 @@ import torch
 from ..objectives import class_score
 from ._common import config, images, run, step_rate
 from .registry import BenchRow, Option, Task, register
-from .results import BoostResult
+from .results import ImageToImageResult
+
+
+class BoostResult(ImageToImageResult):
+    """``boost``: ``source`` the generator's images; ``label`` the classes boosted toward (given, or assigned by the
+    model)."""
 
 
 @torch.no_grad()

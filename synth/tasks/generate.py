@@ -1,13 +1,22 @@
 """Class-conditional generation (Santurkar et al. 2019, §3.1)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from .. import seeds as seeds_mod
 from ..objectives import class_score
 from ._common import config, run
 from .registry import BenchRow, Option, Task, ball_sweep, register
-from .results import GenerateResult
+from .results import TaskResult
+
+
+@dataclass(kw_only=True)
+class GenerateResult(TaskResult):
+    """``generate``: ``seeds`` (N, 3, H, W) the starting images in [0, 1]; ``label`` (N,) the target classes."""
+    seeds: torch.Tensor
+    label: torch.Tensor
 
 
 def generate(model, label, *, seeds=None, preset=None, generator=None, callback=None,

@@ -1,6 +1,8 @@
 """Inpainting (Santurkar et al. 2019, §3.2, eq. 3)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
@@ -10,7 +12,16 @@ from ..objectives import class_score, masked_distance
 from ._common import config, images, predict_labels, run
 from ..randomness import Generators, draw
 from .registry import BenchRow, Option, Task, register
-from .results import InpaintResult
+from .results import TaskResult
+
+
+@dataclass(kw_only=True)
+class InpaintResult(TaskResult):
+    """``inpaint``: ``corrupted`` (N, 3, H, W) the filled start (mean or harmonic fill) in [0, 1]; ``mask`` (N or 1, 1,
+    H, W), 1 = filled; ``label`` (N,) the class filled in."""
+    corrupted: torch.Tensor
+    mask: torch.Tensor
+    label: torch.Tensor
 
 
 def random_patch_mask(n: int, size: tuple[int, int], patch: int, generator: Generators = None,

@@ -2,6 +2,8 @@
 matching the target's features at several layers, inside growing balls."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 
 from ..constraints import L2Ball, l2_norm
@@ -9,9 +11,20 @@ from ..objectives import feature_match
 from ..pgd import pgd
 from ._common import config, images, step_rate
 from .registry import BenchRow, Option, Task, register
-from .results import InterpolateResult
+from .results import TaskResult
 
 DEFAULT_FRACTIONS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass(kw_only=True)
+class InterpolateResult(TaskResult):
+    """``interpolate``: ``x`` holds F frames. ``distance`` (F,) each frame's feature distance to the target, ``eps``
+    (F,) the radius of each frame's ball, ``fractions`` (F,) where each frame lies between source (0) and target (1);
+    ``source`` (1, 3, H, W) the source image."""
+    source: torch.Tensor = field(metadata={"batch_dim": None})
+    distance: torch.Tensor
+    eps: torch.Tensor
+    fractions: torch.Tensor
 
 
 def interpolate(model, source, target, *, layers=None, weights=None, fractions=DEFAULT_FRACTIONS, preset=None,

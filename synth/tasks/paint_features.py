@@ -1,13 +1,25 @@
 """Feature painting (Santurkar et al. 2019, §3.5, eq. 5, Fig. 8)."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 
 from ..imageio import to_mask
 from ..objectives import activation, masked_distance
 from ._common import config, images, predict_labels, run
 from .registry import BenchRow, Option, Task, register
-from .results import PaintResult
+from .results import TaskResult
+
+
+@dataclass(kw_only=True)
+class PaintResult(TaskResult):
+    """``paint_features``: ``source`` (N, 3, H, W) the images painted on; ``mask`` (N or 1, 1, H, W), 1 = painted;
+    ``feature`` (N,) the unit of R(x) painted; ``activation`` (2, N) R(x)_feature before and after."""
+    source: torch.Tensor
+    mask: torch.Tensor
+    feature: torch.Tensor
+    activation: torch.Tensor = field(metadata={"batch_dim": 1})
 
 
 def paint_features(model, image, mask, feature=None, *, label=None, preset=None, generator=None, callback=None, bf16=False,

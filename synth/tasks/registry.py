@@ -1,5 +1,5 @@
 """The task registry: each task module declares a :class:`Task` beside its function, and everything around the
-tasks iterates :data:`TASKS` instead of naming them: the command line (``synth.cli``: one subcommand per task,
+tasks iterates :data:`TASKS` instead of naming them: the command line (``synth.batch.cli``: one subcommand per task,
 its options, its batch job), the demo (``app.py``: one tab per task, from ``synth/app/tab_<name>.py``), the
 robust-vs-standard bench (``bench/effect.py``: one row per task and bench variant), the latency bench and the
 parametrised tests. A new task is its module (function + ``Task``), its preset, its tab and a README line.

@@ -1,13 +1,22 @@
 """Sketch-to-image (Santurkar et al. 2019, §3.5, Fig. 7)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
 from ..objectives import class_score
 from ._common import config, images, run
 from .registry import BenchRow, Option, Task, ball_sweep, register
-from .results import SketchResult
+from .results import TaskResult
+
+
+@dataclass(kw_only=True)
+class SketchResult(TaskResult):
+    """``sketch_to_image``: ``sketch`` (N, 3, H, W) the drawings at the model's size in [0, 1]; ``label`` (N,)."""
+    sketch: torch.Tensor
+    label: torch.Tensor
 
 
 def sketch_to_image(model, sketch, label, *, preset=None, generator=None, callback=None, bf16=False,

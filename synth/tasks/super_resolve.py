@@ -1,17 +1,32 @@
 """Super-resolution (Santurkar et al. 2019, §3.4, eq. 4)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
 from ..constraints import BlockMeanConsistent, ball
 from ..imageio import to_tensor
-from ..metrics import psnr, ssim
+from ..measures.metrics import psnr, ssim
 from ..objectives import class_score
 from ..presets import UPSAMPLINGS
 from ._common import config, predict_labels, run
 from .registry import BenchRow, Option, Task, register
-from .results import SuperResolveResult
+from .results import TaskResult
+
+
+@dataclass(kw_only=True)
+class SuperResolveResult(TaskResult):
+    """``super_resolve``: ``upsampled`` (N, 3, H, W) the start (nearest or bicubic upsampling, back-projected when the
+    setting is consistent) in [0, 1]; ``label`` (N,). With ``ground_truth``: ``psnr`` (N,) in dB and ``ssim`` (N,) of
+    the results, ``psnr_init`` and ``ssim_init`` of the start; else None."""
+    upsampled: torch.Tensor
+    label: torch.Tensor
+    psnr: torch.Tensor | None = None
+    ssim: torch.Tensor | None = None
+    psnr_init: torch.Tensor | None = None
+    ssim_init: torch.Tensor | None = None
 
 
 def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:

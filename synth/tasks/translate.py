@@ -4,7 +4,11 @@ from __future__ import annotations
 from ..objectives import class_score
 from ._common import config, images, run
 from .registry import BenchRow, Option, Task, ball_sweep, register
-from .results import TranslateResult
+from .results import ImageToImageResult
+
+
+class TranslateResult(ImageToImageResult):
+    """``translate``: ``source`` the input images, ``label`` the target classes."""
 
 
 def translate(model, image, target, *, preset=None, generator=None, callback=None, bf16=False,

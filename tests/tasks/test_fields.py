@@ -45,7 +45,7 @@ CHANGED = {"norm": ("linf",), "eps": (0.05,), "steps": (1,), "step_size": (0.01,
            "max_prob": (0.01,), "seed_kind": ("uniform", "univariate"), "lam": (0.0, 5.0), "penalty": ("norm", "mean_squared"),
            "fill": ("harmonic", "mean"), "masked": (True, False), "factor": (2, 4), "upsample": ("nearest", "bicubic"),
            "consistent": (False, True), "activation_scale": (5.0,)}
-NAMES = [*TASKS, "attack"]  # every registered task, and the attack grid (training: tests/test_train.py)
+NAMES = [*TASKS, "attack"]  # every registered task, and the attack grid (training: tests/train/test_classifier.py)
 CASES = [(t, f) for t in NAMES for f in TASK_FIELDS[t] if not (t == "interpolate" and f == "norm")]
 
 

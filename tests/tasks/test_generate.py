@@ -8,19 +8,7 @@ from synth.constraints import l2_norm
 from synth.seeds import fit
 
 from ..conftest import make_tiny
-
-FAST = dict(steps=4)
-
-
-@pytest.fixture
-def model():
-    return make_tiny()
-
-
-@pytest.fixture
-def x():
-    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-
+from .conftest import FAST
 
 
 def test_generate_from_fitted_seeds(model):

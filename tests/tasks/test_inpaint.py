@@ -6,20 +6,7 @@ import torch
 import synth
 from synth.constraints import l2_norm
 
-from ..conftest import make_tiny
-
-FAST = dict(steps=4)
-
-
-@pytest.fixture
-def model():
-    return make_tiny()
-
-
-@pytest.fixture
-def x():
-    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-
+from .conftest import FAST
 
 
 def test_inpaint_paper_objective_keeps_outside(model, x):

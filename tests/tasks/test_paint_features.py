@@ -5,20 +5,7 @@ import torch
 
 import synth
 
-from ..conftest import make_tiny
-
-FAST = dict(steps=4)
-
-
-@pytest.fixture
-def model():
-    return make_tiny()
-
-
-@pytest.fixture
-def x():
-    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-
+from .conftest import FAST
 
 
 def test_paint_features_raises_activation(model, x):

@@ -6,19 +6,7 @@ from PIL import Image
 
 import synth
 
-from ..conftest import make_tiny
-
-FAST = dict(steps=4)
-
-
-@pytest.fixture
-def model():
-    return make_tiny()
-
-
-@pytest.fixture
-def x():
-    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+from .conftest import FAST
 
 
 def test_a_drawing_of_any_size_is_kept_whole_and_moved_toward_its_class(model):

@@ -1,25 +1,11 @@
 """Tests of synth.tasks.super_resolve on the tiny net: shapes, ranges, the constraint or penalty holds, the task moves its
 start toward its class, bad input refused."""
 import pytest
-import torch
 
 import synth
 from synth.constraints import l2_norm
 
-from ..conftest import make_tiny
-
-FAST = dict(steps=4)
-
-
-@pytest.fixture
-def model():
-    return make_tiny()
-
-
-@pytest.fixture
-def x():
-    return torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-
+from .conftest import FAST
 
 
 def test_super_resolve(model, x):

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .imageio import to_pil
+from ..imageio import to_pil
 
 MANIFEST = "manifest.jsonl"
 DIGITS = 6  # significant digits of floats in the manifest (bitwise float noise never reaches the file)

@@ -122,7 +122,7 @@ def test_trivial_augment_changes_most_images_and_replays_from_the_generator():
 def test_resume_inside_an_epoch_replays_the_same_run(tmp_path, monkeypatch, capsys, extra):
     """Killed mid-epoch, the run resumes from the in-epoch checkpoint and ends with exactly the
     weights of an uninterrupted run (same batches, augmentations, optimizer state and weight average)."""
-    import synth.train as train_mod
+    import synth.train.classifier as train_mod
     from safetensors.torch import load_file
     _cifar_folder(tmp_path / "data")
     common = ["--data-root", str(tmp_path / "data"), "--width", "8", "--batch-size", "10", "--eps", "0.5",

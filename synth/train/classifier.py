@@ -32,14 +32,16 @@ from torchvision.ops import roi_align
 from torchvision.transforms.v2 import TrivialAugmentWide
 from tqdm import tqdm
 
-from . import data, ddp, jobs
-from .architectures import build
-from .constraints import ball
-from .evaluation import pgd_attack
-from .model import RobustClassifier, Robustness
-from .pgd import autocast, bf16_is_native
-from .presets import step_for
-from .sources import load_model, save_bundled
+from .. import data
+from ..batch import jobs
+from . import ddp
+from ..architectures import build
+from ..constraints import ball
+from ..measures.evaluation import pgd_attack
+from ..model import RobustClassifier, Robustness
+from ..pgd import autocast, bf16_is_native
+from ..presets import step_for
+from ..sources import load_model, save_bundled
 
 NORMALISATION = {  # per-channel mean and std of each training set
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),

@@ -17,8 +17,8 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from ..sources import ASSETS
-from .dcgan import ConditionalDCGAN, DCGANTraining
-from .vae import ConditionalVAE, VAETraining
+from ..generators.dcgan import ConditionalDCGAN, DCGANTraining
+from ..generators.vae import ConditionalVAE, VAETraining
 
 KINDS = {  # --kind: (generator, its training step, default lr, latent, width)
     "vae": (ConditionalVAE, VAETraining, 2e-3, 64, 32),

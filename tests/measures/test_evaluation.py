@@ -1,11 +1,11 @@
-"""synth.evaluation: PGD and AutoAttack verdicts, AutoAttack's standard version for any number of classes."""
+"""synth.measures.evaluation: PGD and AutoAttack verdicts, AutoAttack's standard version for any number of classes."""
 import logging
 
 import pytest
 import torch
 
 import synth
-from synth.evaluation import correct_under_attack, standard_attacks
+from synth.measures.evaluation import correct_under_attack, standard_attacks
 
 
 def test_standard_attacks_follow_the_number_of_classes():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from synth.space import PLAIN_BLOB_LIMIT, ROOT, deploy, main, pinned, space_files, space_requirements
+from synth.deploy.space import PLAIN_BLOB_LIMIT, ROOT, deploy, main, pinned, space_files, space_requirements
 
 
 def front_matter(files):
@@ -101,7 +101,7 @@ def test_the_staged_space_starts_and_generates(tmp_path):
     import sys
     import time
 
-    from synth.space import stage
+    from synth.deploy.space import stage
     if not (ROOT / "assets" / "models" / "cifar10-l2.safetensors").exists():
         pytest.skip("needs the bundled cifar10-l2")
     gradio_client = pytest.importorskip("gradio_client")

@@ -6,7 +6,7 @@
 
 Inputs (``--images``, ``--targets``, ``fd``'s ``--a``/``--b``): a folder of images, a glob, an ``.npz`` written by
 ``--npz``, or ``dataset:NAME/SPLIT`` (``cifar10/test``, ``imagenette/val``, ``horse2zebra/test``). Outputs: one PNG
-per sample and ``manifest.jsonl`` in ``--out`` (see :mod:`synth.jobs`), and with ``--npz`` one ``images.npz``.
+per sample and ``manifest.jsonl`` in ``--out`` (see :mod:`synth.batch.jobs`), and with ``--npz`` one ``images.npz``.
 A job killed and restarted with the same command continues where it stopped. Bad input (a missing folder, an
 unknown class, a count of 0, an unknown preset field) prints one line and exits with code 2 before writing anything.
 """
@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import jobs, presets
-from .data import DataMissingError
-from .imageio import ImageError, to_tensor
+from .. import presets
+from . import jobs
+from ..data import DataMissingError
+from ..imageio import ImageError, to_tensor
 
 TOP = 5  # probabilities written per sample (all of them for up to 10 classes)
 
@@ -55,7 +56,7 @@ class Images:
             return torch.cat([to_tensor(str(self.files[i]), self.size) for i in indices])
         x = self.images[indices].float().div(255)
         if self.size and tuple(x.shape[-2:]) != tuple(self.size):
-            from .imageio import fit_square
+            from ..imageio import fit_square
             x = fit_square(x, self.size)
         return x
 
@@ -67,7 +68,7 @@ def open_images(spec: str, size: tuple | None) -> Images:
         UsageError: nothing there, or an unknown data set.
     """
     if spec.startswith("dataset:"):
-        from .data import load
+        from ..data import load
         name, _, split = spec[len("dataset:"):].partition("/")
         try:
             s = load(name, split or "test", size[0] if size else None)
@@ -124,7 +125,7 @@ def overrides(pairs: list[str]) -> dict:
 
 @dataclass
 class Job:
-    """A subcommand's work: ``n`` samples, ``work(indices) -> (images or None, records)`` (see ``synth.jobs.run``),
+    """A subcommand's work: ``n`` samples, ``work(indices) -> (images or None, records)`` (see ``synth.batch.jobs.run``),
     and, for jobs with a result beyond the samples, ``summary(records) -> dict`` (written to summary.json)."""
     n: int
     work: object
@@ -183,7 +184,7 @@ def task_job(task, args, model) -> Job:
     """The batch job of a registered task: its inputs from ``--images`` (and ``--targets`` for pairs) or from a count
     of ``--classes``, built by the task's ``prepare`` with one random stream per sample (sample i is the same in
     any batch, process or restart)."""
-    from .tasks import Batch
+    from ..tasks import Batch
     options = {o.name: getattr(args, o.name) for o in task.options}
     cfg = resolve_config(task, model, args, options)
     from_images = task.takes in ("images", "pairs") or (task.takes == "images_or_classes" and args.images)
@@ -231,7 +232,7 @@ def task_job(task, args, model) -> Job:
 
 
 def job_evaluate(args, model):
-    from .evaluation import correct_under_attack
+    from ..measures.evaluation import correct_under_attack
     inputs = open_images(args.images, model.input_size)
     if inputs.labels is None or tuple(inputs.classes or ()) != tuple(model.classes):
         raise UsageError(f"evaluate needs a labelled set of {model.name}'s classes (dataset:{model.dataset}/test)")
@@ -275,8 +276,8 @@ JOBS = {"evaluate": job_evaluate}  # the jobs that are not tasks; every register
 def frechet(args, ctx) -> dict | None:
     """Frechet distance between ``--a`` and ``--b`` in ``--features``' penultimate layer (feature extraction sharded
     by index over the processes); with the Inception weights present, Inception Score of ``--a`` and FID too."""
-    from . import load_model
-    from .metrics import frechet_distance, inception_scores
+    from .. import load_model
+    from ..measures.metrics import frechet_distance, inception_scores
     model = load_model(args.features, device=ctx.device)
     sets = [open_images(spec, model.input_size) for spec in (args.a, args.b)]
     counts = [min(args.n or len(s), len(s)) for s in sets]
@@ -295,7 +296,7 @@ def frechet(args, ctx) -> dict | None:
            "frechet_distance": frechet_distance(*feats)}
     scores = inception_scores(sets[0].get(list(range(counts[0]))), sets[1].get(list(range(counts[1])))) \
         if args.inception else None
-    out["inception"] = scores if scores else "Inception weights absent (see synth.metrics.inception_weights_path)"
+    out["inception"] = scores if scores else "Inception weights absent (see synth.measures.metrics.inception_weights_path)"
     return out
 
 
@@ -325,7 +326,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                        help="override a preset field, e.g. --set eps=2 --set steps=40")
 
-    from .tasks import registered
+    from ..tasks import registered
     for task in registered():  # one subcommand per registered task, its options from its declaration
         s = sub.add_parser(task.cli, help=task.summary, aliases=list(task.aliases))
         takes_images = task.takes != "classes"
@@ -377,7 +378,7 @@ def check(args) -> None:
                 raise UsageError("AutoAttack's --attacks go with --version custom (and --version custom needs --attacks)")
             args.overrides = overrides(args.overrides)
         return
-    from .tasks import by_cli
+    from ..tasks import by_cli
     task = by_cli(args.command)
     if task.takes == "classes" and args.n is None:
         raise UsageError(f"{task.cli} needs --n (how many samples)")
@@ -392,8 +393,8 @@ def check(args) -> None:
 
 
 def main(argv=None) -> int:
-    from . import load_model
-    from .sources import ModelUnavailableError
+    from .. import load_model
+    from ..sources import ModelUnavailableError
     args = parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -412,7 +413,7 @@ def main(argv=None) -> int:
         if args.command in JOBS:
             job = JOBS[args.command](args, model)
         else:
-            from .tasks import by_cli
+            from ..tasks import by_cli
             job = task_job(by_cli(args.command), args, model)
         out = jobs.Output(Path(args.out), ctx, images=args.command != "evaluate")
         resumed = sum(i < job.n for i in out.records()) if ctx.main else 0  # finished by an earlier run

@@ -1,4 +1,4 @@
-"""Data-parallel training over processes (``torchrun ... -m synth.train``), on :mod:`synth.jobs`' process group.
+"""Data-parallel training over processes (``torchrun ... -m synth.train``), on :mod:`synth.batch.jobs`' process group.
 
 Every process draws the same global batch (same permutation, same augmentation), keeps its ``rank``-th share, and
 ``DistributedDataParallel`` averages the gradients, so a step on N processes is the step one process takes on the

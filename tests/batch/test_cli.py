@@ -1,4 +1,4 @@
-"""The synth command (synth.cli, synth.jobs): every subcommand on small jobs, sharding over 1 and 2 processes
+"""The synth command (synth.batch.cli, synth.batch.jobs): every subcommand on small jobs, sharding over 1 and 2 processes
 (torchrun, gloo) with byte-identical files, resuming a killed job, and one-line errors with exit code 2."""
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from synth import jobs
-from synth.cli import main
+from synth.batch import jobs
+from synth.batch.cli import main
 
-from .conftest import bundled_or_skip
+from ..conftest import bundled_or_skip
 
 pytestmark = pytest.mark.slow
 MODEL = "cifar10-l2"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from .constraints import ball
-from .objectives import class_score
-from .pgd import PGDResult, pgd
-from .presets import step_for
+from ..constraints import ball
+from ..objectives import class_score
+from ..pgd import PGDResult, pgd
+from ..presets import step_for
 
 AUTOATTACK_NORMS = {"l2": "L2", "linf": "Linf"}
 

@@ -1,14 +1,14 @@
-"""synth.effect: the criteria on hand-made columns, and compare() on a tiny model whose own
+"""synth.measures.effect: the criteria on hand-made columns, and compare() on a tiny model whose own
 targeted PGD results it must rate above its starts."""
 import pytest
 import torch
 
 import synth
-from synth import effect
+from synth.measures import effect
 
 from synth.model import RobustClassifier
 
-from .conftest import CLASSES, make_tiny
+from ..conftest import CLASSES, make_tiny
 
 
 class Linear(torch.nn.Module):

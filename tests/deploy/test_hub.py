@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from synth import load_model
-from synth.hub import export, lineage, main, model_card
+from synth.deploy.hub import export, lineage, main, model_card
 from synth.sources import ASSETS
 
-from .conftest import bundled_or_skip
-from .hub_server import HubServer
+from ..conftest import bundled_or_skip
+from ..hub_server import HubServer
 
 NAME = "cifar10-l2"
 X = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))

@@ -1,8 +1,8 @@
-"""synth.claims: a sentence is shown only when its conditions hold."""
+"""synth.measures.claims: a sentence is shown only when its conditions hold."""
 import pytest
 import torch
 
-from synth.claims import ClaimError, Claims
+from synth.measures.claims import ClaimError, Claims
 
 
 def test_true_claim_is_shown_and_counted(capsys):

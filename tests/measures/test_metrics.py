@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from synth import metrics
+from synth.measures import metrics
 
 
 def test_psnr_full_and_masked():
