@@ -28,6 +28,9 @@ def parse(ref: str) -> tuple[str, str | None]:
     return repo_id, revision or None
 
 
+PROBE_TIMEOUT = 4.0  # seconds the Hub has to answer before a model id is reported unavailable
+
+
 def download(ref: str, filename: str) -> str:
     """Local path of ``filename`` in the Hub repository ``ref`` (``OWNER/REPO[@REVISION]``), downloaded once
     into the Hub cache; a cached copy is used when the Hub cannot be reached or offline mode is set.
@@ -36,16 +39,21 @@ def download(ref: str, filename: str) -> str:
         ModelUnavailableError: not cached and the Hub cannot be reached (or ``HF_HUB_OFFLINE=1``).
         ValueError: the repository, the revision or the file does not exist (or is gated and no token allows it).
     """
-    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
     from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, HfHubHTTPError, LocalEntryNotFoundError,
                                         OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
-    from .download import unreachable
     repo_id, revision = parse(ref)
     at = f"{repo_id}@{revision}" if revision else repo_id
     try:
-        if not constants.HF_HUB_OFFLINE and not cached(ref, filename) and unreachable(constants.ENDPOINT):
-            # fail in seconds, not after the client's retries with back-off (~30 s)
-            raise LocalEntryNotFoundError(f"{constants.ENDPOINT} is unreachable")
+        if not constants.HF_HUB_OFFLINE and not cached(ref, filename):
+            # One request with a short timeout first: when the Hub does not answer (no network, a stalled host),
+            # hf_hub_download retries with back-off and then again with a 60-s timeout, minutes in all.
+            try:
+                get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=revision), timeout=PROBE_TIMEOUT)
+            except HfHubHTTPError:
+                raise  # the Hub answered (no such repository, revision or file): reported below
+            except Exception as err:  # a transport error: refused, unresolved, timed out
+                raise LocalEntryNotFoundError(f"{constants.ENDPOINT} did not answer ({type(err).__name__})") from err
         return hf_hub_download(repo_id, filename, revision=revision)
     except (RepositoryNotFoundError, GatedRepoError) as err:
         raise ValueError(f"the Hub repository {repo_id} does not exist or needs a token that allows it "

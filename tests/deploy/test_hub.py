@@ -31,6 +31,7 @@ LOADER = textwrap.dedent("""
         m = synth.load_model(sys.argv[1])
     except Exception as err:
         print(type(err).__name__, err)
+        print(f"failed in {time.perf_counter() - t:.2f} s")
         sys.exit(3)
     x = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -155,3 +156,35 @@ def test_cli_export_and_bad_names(tmp_path, capsys):
     assert not (tmp_path / "bad").exists()
     with pytest.raises(ValueError, match="hf:OWNER/REPO"):
         load_model("hf:just-a-name")
+
+
+def test_a_stalled_hub_fails_within_10_s_with_a_plain_message(tmp_path):
+    """A host that accepts connections and never answers (the real huggingface_hub client at its default timeouts,
+    in a fresh interpreter): the model id fails within 10 s with ModelUnavailableError, not after the client's
+    retries."""
+    import socket
+    import threading
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept_and_say_nothing():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_HUB_")}
+        done = subprocess.run([sys.executable, "-c", LOADER, "hf:me/stalled", str(tmp_path / "out.pt")], capture_output=True,
+                              text=True, timeout=120, env={**env, "HF_ENDPOINT": f"http://127.0.0.1:{listener.getsockname()[1]}",
+                                                           "HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_DISABLE_TELEMETRY": "1"})
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert done.stdout.startswith("ModelUnavailableError") and "could not be reached" in done.stdout, done.stdout
+    assert held, "the client never connected: the test did not exercise a stalled host"
+    elapsed = float(done.stdout.rsplit("failed in ", 1)[1].split()[0])  # load_model's own time (not the interpreter's start)
+    assert elapsed < 10, f"{elapsed:.1f} s"
