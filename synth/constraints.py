@@ -140,23 +140,47 @@ class Masked:
         return f"Masked({self.constraint!r})"
 
 
+def shift_to_target(x: torch.Tensor, direction: torch.Tensor, measure, expand, target: torch.Tensor, bound: float,
+                    iterations: int = 30) -> torch.Tensor:
+    """``clamp(x + expand(t) * direction, 0, 1)`` with the scalar ``t`` of each group (a pixel, a block) for which
+    ``measure`` of it equals ``target``: the exact Euclidean projection of ``x`` onto {c in [0, 1]: measure(c) = target}
+    when ``measure`` is a weighted sum over the group with ``direction`` its weights (KKT). Found by bisection on
+    ``t`` in [-bound, bound], over which ``measure`` rises monotonically from its value at 0 to its value at 1.
+
+    Args:
+        x: (N, C, H, W) images in [0, 1].
+        direction: broadcastable to ``x``, the non-negative weights.
+        measure: images -> (N, ...) the constrained quantity per group, the shape of ``target``.
+        expand: (N, ...) group scalars -> broadcastable to ``x``.
+        target: the values to reach, in the range ``measure`` takes over [0, 1] images.
+        iterations: bisection steps (30: ``t`` to ``2 * bound / 2**30``).
+    """
+    lo = torch.full_like(target, -bound).expand(len(x), *target.shape[1:]).contiguous()
+    hi = torch.full_like(lo, bound)
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        below = measure((x + expand(mid) * direction).clamp(0, 1)) < target
+        lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+    return (x + expand((lo + hi) / 2) * direction).clamp(0, 1)
+
+
 class BlockMeanConsistent:
     """Wrap a constraint so the result's k x k block means stay equal to ``low_res``.
 
-    Super-resolution's data consistency: ``avg_pool(x, k) == low_res``, an affine set whose
-    orthogonal projection is ``x - up_nearest(avg_pool(x, k) - low_res)``. Steps are taken in
-    its null space (gradients with their block means removed); after the inner projection
-    (ball + [0, 1] clamp) the set is re-imposed, alternating a few times because the clamp
-    can move block means of saturated pixels (the residual is then a few 1e-3 at most).
+    Super-resolution's data consistency: ``avg_pool(x, k) == low_res``. Steps are taken in its null space
+    (gradients with their block means removed); after the inner projection (ball + [0, 1] clamp) each block is
+    projected exactly onto the images in [0, 1] with its mean: ``clamp(x + t, 0, 1)`` with one shift ``t`` per block
+    and channel, found by bisection (:func:`shift_to_target`). The anchor (the start, itself consistent) is in that
+    set, so the projection never leaves the ball around it.
 
     Args:
         constraint: the inner constraint (ball around the anchor).
         low_res: (N, C, H/k, W/k) in [0, 1], the observed low-resolution images.
         factor: k.
-        iterations: alternations of the consistency projection and the [0, 1] clamp.
+        iterations: bisection steps.
     """
 
-    def __init__(self, constraint: Constraint, low_res: torch.Tensor, factor: int, iterations: int = 3):
+    def __init__(self, constraint: Constraint, low_res: torch.Tensor, factor: int, iterations: int = 30):
         self.constraint, self.low_res, self.factor, self.iterations = constraint, low_res, factor, iterations
 
     def _block_mean_up(self, v):
@@ -167,11 +191,10 @@ class BlockMeanConsistent:
         return self.constraint.direction(grad - self._block_mean_up(grad))
 
     def consistent(self, x: torch.Tensor) -> torch.Tensor:
-        """Project (N, C, H, W) images onto ``avg_pool(x, k) == low_res`` within [0, 1]."""
-        low_up = F.interpolate(self.low_res.to(x), scale_factor=self.factor, mode="nearest")
-        for _ in range(self.iterations):
-            x = (x - self._block_mean_up(x) + low_up).clamp(0, 1)
-        return x
+        """Project (N, C, H, W) images in [0, 1] onto ``avg_pool(x, k) == low_res`` within [0, 1], block by block."""
+        k = self.factor
+        return shift_to_target(x, 1.0, lambda c: F.avg_pool2d(c, k), lambda t: F.interpolate(t, scale_factor=k, mode="nearest"),
+                               self.low_res.to(x), 1.0, self.iterations)
 
     def project(self, x, anchor):
         return self.consistent(self.constraint.project(x, anchor))
@@ -196,15 +219,15 @@ class LuminanceKept:
 
     Per pixel the feasible colours are the plane ``w . c = Y`` (w the BT.601 weights) inside the cube [0, 1]^3.
     Steps are taken in the plane (the gradient's luminance component removed); after the inner projection (ball
-    + clamp) each pixel is projected exactly onto plane-within-cube: ``c = clamp(x - lam * w, 0, 1)`` with lam
-    found by bisection (``w . c`` falls monotonically in lam). The grey image (R = G = B = Y) is feasible, so when
+    + clamp) each pixel is projected exactly onto plane-within-cube: ``c = clamp(x + t * w, 0, 1)`` with t
+    found by bisection (:func:`shift_to_target`). The grey image (R = G = B = Y) is feasible, so when
     the anchor is grey the projection never leaves the ball (a projection onto a convex set holding the anchor
     is non-expansive towards it).
 
     Args:
         constraint: the inner constraint (ball around the anchor).
         luminance: (N or 1, 1, H, W) in [0, 1], the luminance to keep.
-        iterations: bisection steps (30: lam to ~2e-8).
+        iterations: bisection steps.
     """
 
     def __init__(self, constraint: Constraint, luminance: torch.Tensor, iterations: int = 30):
@@ -220,15 +243,9 @@ class LuminanceKept:
 
     def keep(self, x: torch.Tensor) -> torch.Tensor:
         """Project (N, 3, H, W) images in [0, 1] onto the colours of the kept luminance, pixel by pixel."""
-        w, target = self._weights(x), self.luminance.to(x)
-        bound = 1.0 / min(LUMA)  # lam <= -bound: every channel at 1 (Y = 1); lam >= bound: all at 0
-        lo = torch.full_like(target, -bound).expand(len(x), -1, -1, -1).contiguous()
-        hi = torch.full_like(lo, bound)
-        for _ in range(self.iterations):
-            mid = (lo + hi) / 2
-            above = ((x - mid * w).clamp(0, 1) * w).sum(1, keepdim=True) > target
-            lo, hi = torch.where(above, mid, lo), torch.where(above, hi, mid)
-        return (x - (lo + hi) / 2 * w).clamp(0, 1)
+        w = self._weights(x)
+        return shift_to_target(x, w, lambda c: (c * w).sum(1, keepdim=True), lambda t: t, self.luminance.to(x),
+                               1.0 / min(LUMA), self.iterations)
 
     def project(self, x, anchor):
         return self.keep(self.constraint.project(x, anchor))
