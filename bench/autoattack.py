@@ -1,7 +1,9 @@
-"""AutoAttack (version "standard": APGD-CE, APGD-T, FAB-T, Square; RobustBench's protocol) on the full test sets of the
-bundled robust models, resumable across sessions.
+"""AutoAttack (version "standard": APGD-CE, APGD-T, FAB-T, Square; RobustBench's protocol) on a fixed 1,000 test
+images of each bundled robust model (the first 1,000 of a fixed random order), resumable across sessions; the full
+test sets are a GPU job (``--images all``).
 
     python -m bench.autoattack --model cifar10-l2 [--minutes 150] [--chunk 50]   # run (in the background)
+    python -m bench.autoattack --model cifar10-l2 --images all --device cuda --chunk 1000   # the full test set
     python -m bench.autoattack --report                                          # table and finished cards only
 
 On two CPU cores a robust CIFAR-10 image costs seconds of AutoAttack (APGD-T and FAB-T try 9 target classes each), so a
@@ -10,8 +12,9 @@ and PGD-20 verdicts) to ``bench/results/autoattack/<model>.jsonl``, which is com
 continues where it stopped. PGD-20 on the same images (cheap) shows how much AutoAttack finds beyond the attack the
 cards report: a large gap would mean the PGD figure is inflated (e.g. by gradient masking). The images are taken in a
 fixed random order (seed 0) because the test sets are stored class by class: the accuracy over the images done so far
-is then an unbiased estimate of the full set's, reported with its 95% interval until all are done. A finished model
-gets ``metrics.autoattack`` in its card. Writes bench/results/autoattack.json and the section ``autoattack`` of
+is then an unbiased estimate of the full set's, reported with its 95% interval. A model with its 1,000 images done
+gets ``metrics.autoattack`` in its card, labelled as the estimate it is (``test_images``, ``of``, ``interval``), replaced
+by the full figure once all are done. Writes bench/results/autoattack.json and the section ``autoattack`` of
 docs/results.md, with RobustBench's numbers for comparable models as context.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ from synth.sources import ASSETS, bundled_names
 from synth.sources.robustbench_models import reported
 
 PROGRESS = RESULTS / "autoattack"
+ESTIMATE = 1000  # images of the fixed order that make a model's AutoAttack estimate (the full test set: a GPU job)
 # RobustBench entries shown next to each threat model (architecture, clean %, AutoAttack %, from robustbench_info.json)
 CONTEXT = {("cifar10", "l2"): ["cifar10/L2/Engstrom2019Robustness", "cifar10/L2/Rade2021Helper_R18_ddpm"],
            ("cifar10", "linf"): ["cifar10/Linf/Wong2020Fast", "cifar10/Linf/Engstrom2019Robustness"]}
@@ -73,10 +77,11 @@ def backfill_pgd(name: str, model, test, card: dict, chunk: int = 200) -> None:
         print(f"{name}: PGD-20 added to {len(missing)} saved rows", flush=True)
 
 
-def evaluate(name: str, minutes: float, chunk: int, threads: int | None, device: str = "cpu") -> None:
-    """Attack the next chunks of ``name``'s test set in the fixed order until ``minutes`` would be exceeded
-    (``minutes=0`` only adds PGD-20 to saved rows that lack it). One process per model: two would attack the same
-    images."""
+def evaluate(name: str, minutes: float, chunk: int, threads: int | None, device: str = "cpu",
+             images: int | None = ESTIMATE) -> None:
+    """Attack the next chunks of ``name``'s test set in the fixed order until ``images`` of it are done (None: all)
+    or ``minutes`` would be exceeded (``minutes=0`` only adds PGD-20 to saved rows that lack it). One process per
+    model: two would attack the same images."""
     if threads:
         torch.set_num_threads(threads)
     model = synth.load_model(name, device)
@@ -84,10 +89,11 @@ def evaluate(name: str, minutes: float, chunk: int, threads: int | None, device:
     test = synth.data.load(model.dataset, "test", model.input_size[0])
     backfill_pgd(name, model, test, card)
     finished = {r["index"] for r in done(name)}
-    todo = [i for i in order(len(test)).tolist() if i not in finished]
+    wanted = order(len(test)).tolist()[:images]
+    todo = [i for i in wanted if i not in finished]
     PROGRESS.mkdir(parents=True, exist_ok=True)
     t0, per_chunk = time.time(), 0.0
-    print(f"{name}: {len(finished)} of {len(test)} done, {len(todo)} to go", flush=True)
+    print(f"{name}: {len(finished)} of {len(test)} done, {len(todo)} to go of the {len(wanted):,} asked", flush=True)
     for k in range(0, len(todo), chunk):
         if time.time() - t0 + per_chunk > minutes * 60:
             break
@@ -143,14 +149,17 @@ def summarise() -> None:
         if paired:
             entry["same_images"] = {"n": len(paired), **pgd_gap(paired)}
         data[name] = entry
-        if n == total:
+        if n >= min(ESTIMATE, total):
             card.setdefault("metrics", {})["autoattack"] = {
-                "test_images": n, "clean_acc": round(entry["clean_acc"], 2), "robust_acc": round(entry["autoattack_acc"], 2),
+                "test_images": n, "of": total, "clean_acc": round(entry["clean_acc"], 2),
+                "robust_acc": round(entry["autoattack_acc"], 2),
+                **({} if n == total else {"interval": round(entry["interval"], 2),
+                                          "estimate": f"over {n:,} test images in a fixed random order (seed 0), 95% interval"}),
                 "attack": {"name": "AutoAttack", "version": "standard", "norm": entry["norm"], "eps": entry["eps"],
                            **standard_attacks(len(card["classes"])), "implementation": "pyautoattack (Croce & Hein)",
                            "seed": 0}}
             card_path.write_text(json.dumps(card, indent=2) + "\n")
-        progress = "all" if n == total else f"{n:,} of {total:,} (random order)"
+        progress = "all" if n == total else f"{n:,} of {total:,} (random order)" + (" (the estimate)" if n >= ESTIMATE else "")
         aa = f"{entry['autoattack_acc']:.2f}" + ("" if n == total else f" +- {entry['interval']:.1f}")
         same = entry.get("same_images")
         gap = (f"{same['pgd_acc']:.2f} / {same['gap']:+.2f} +- {same['gap_interval']:.2f} ({same['broken_only_by_autoattack']})"
@@ -164,8 +173,8 @@ def summarise() -> None:
         rows.append(f"| `{name}` | {entry['norm'].upper()} {eps} | {progress} | {entry['clean_acc']:.2f} | **{aa}** | "
                     f"{gap} | {entry['pgd_acc'] if entry['pgd_acc'] is not None else '-'} | {context or '-'} |")
     md = ["AutoAttack (standard version, pyautoattack; below 10 classes the targets there are, and no APGD-T below 4) "
-          "at each model's training radius, on its test set in a fixed random order; until a set is finished the "
-          "accuracy is over the images done, with its 95% interval. "
+          f"at each model's training radius, on its test set in a fixed random order: a {ESTIMATE:,}-image estimate "
+          "(the accuracy over those images, with its 95% interval; the full sets are a GPU job). "
           "PGD-20 on the same images: the cards' attack (20 steps of 2.5 eps / 20, from the image) on exactly these "
           "images, and how far AutoAttack's accuracy lies below it (paired 95% interval; in brackets the images "
           "AutoAttack broke that PGD-20 did not). A small gap means the PGD figures are not inflated by gradient masking. "
@@ -185,13 +194,15 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="default: cuda when there is a GPU (use a larger --chunk there, e.g. 1000)")
+    p.add_argument("--images", default=str(ESTIMATE), help=f"images of the fixed order to finish (default {ESTIMATE}; 'all')")
     p.add_argument("--report", action="store_true", help="only write the table and the finished cards")
     args = p.parse_args(argv)
     if not args.report:
         for name in args.model or []:
             if name not in robust_models():
                 raise SystemExit(f"{name} is not a bundled robust model ({', '.join(robust_models())})")
-            evaluate(name, args.minutes, args.chunk, args.threads, args.device)
+            evaluate(name, args.minutes, args.chunk, args.threads, args.device,
+                     None if args.images == "all" else int(args.images))
     summarise()
 
 

@@ -36,9 +36,11 @@ def devices(cycles: list[dict]) -> str:
 
 
 def autoattack(card: dict, partial: dict) -> str:
-    """The card's AutoAttack accuracy (full test set), else the estimate over the images bench/autoattack.py has
-    done so far, with its 95% interval."""
+    """The card's AutoAttack accuracy (the full test set, or the 1,000-image estimate with its 95% interval), else
+    the estimate over the images bench/autoattack.py has done so far."""
     if full := card.get("metrics", {}).get("autoattack"):
+        if "interval" in full:
+            return f"{full['robust_acc']:.1f} +- {full['interval']:.1f}% ({full['test_images']:,}-image estimate)"
         return f"{full['robust_acc']:.2f}%"
     if est := partial.get(card["name"]):
         return f"{est['autoattack_acc']:.1f} +- {est['interval']:.1f}% ({est['n']:,} images so far)"
@@ -80,8 +82,9 @@ def main():
                     f"{n_test} | {size:.1f} MB |")
     md = ("Accuracies on the test split (Imagenette: val; *test images* says when a run measured a fixed random subset, "
           "and *PGD* when the attack ran on a subset only) at the end of training, as recorded in each card. AutoAttack: "
-          "its standard version at the training radius, on the full test set once `python -m bench.autoattack` has "
-          "finished it, until then over the images done so far (random order, 95% interval; "
+          "its standard version at the training radius over a fixed 1,000 test images (random order), a 1,000-image "
+          "estimate with its 95% interval (`python -m bench.autoattack`; the full test sets are a GPU job), until "
+          "then over the images done so far ("
           "[docs/results.md](docs/results.md#autoattack-on-the-bundled-robust-models)).\n\n"
           "| model | architecture | data | training | recipe and cost | clean acc. | robust acc. (PGD) | AutoAttack | "
           "test images | size |\n"

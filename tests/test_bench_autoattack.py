@@ -61,6 +61,28 @@ def test_report_shows_autoattack_next_to_pgd_on_the_same_images(progress, monkey
     assert (autoattack.ASSETS / "cifar10-l2.json").read_text() == card_before   # unfinished: the card is not touched
 
 
+def test_the_estimate_goes_into_the_card_and_the_models_table_labelled_as_one(progress, monkeypatch, tmp_path):
+    """Once ESTIMATE images are done the card gets the accuracy with its interval, marked as an estimate over that
+    many images (here ESTIMATE = 10 on a copy of the card), and the README's models table says so."""
+    import shutil
+
+    from bench import models_table
+    rows = [{"index": i, "label": 0, "clean": True, "robust": i < 6, "pgd": i < 8} for i in range(10)]
+    (progress / "cifar10-l2.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    shutil.copy(autoattack.ASSETS / "cifar10-l2.json", assets)
+    monkeypatch.setattr(autoattack, "ASSETS", assets)
+    monkeypatch.setattr(autoattack, "ESTIMATE", 10)
+    monkeypatch.setattr(autoattack, "report", lambda name, data, md, doc: None)
+    monkeypatch.setattr(autoattack, "robust_models", lambda: ["cifar10-l2"])
+    autoattack.summarise()
+    card = json.loads((assets / "cifar10-l2.json").read_text())
+    aa = card["metrics"]["autoattack"]
+    assert aa["test_images"] == 10 and aa["of"] == 10_000 and aa["robust_acc"] == 60 and aa["interval"] == pytest.approx(30.36, abs=0.01)
+    assert models_table.autoattack(card, {}) == "60.0 +- 30.4% (10-image estimate)"
+
+
 def test_evaluate_saves_each_chunk_and_the_next_run_continues_after_it(progress, monkeypatch):
     """Two short runs attack the next images in the fixed order, never one twice (images PGD breaks: AutoAttack's
     first attack breaks them too, so the test stays fast)."""
@@ -79,6 +101,8 @@ def test_evaluate_saves_each_chunk_and_the_next_run_continues_after_it(progress,
     autoattack.evaluate("cifar10-l2", minutes=1e-4, chunk=2, threads=None)
     rows = autoattack.done("cifar10-l2")
     assert [r["index"] for r in rows] == weak
+    autoattack.evaluate("cifar10-l2", minutes=10, chunk=2, threads=None, images=4)  # the 4 asked are done: nothing runs
+    assert len(autoattack.done("cifar10-l2")) == 4
     assert [r["label"] for r in rows] == test.labels[weak].tolist()
     assert not any(r["robust"] or r["pgd"] for r in rows)
     with torch.no_grad():
