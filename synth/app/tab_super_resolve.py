@@ -49,9 +49,12 @@ BUTTON = "Super-resolve"  # its primary button
 
 def build(store, examples=()):
     cfg = preset_values("super_resolve", store.get(store.default))
-    gr.Markdown(f"**Make a small image large.** Your image is shrunk and then enlarged again, and the robust model adds "
-                f"the detail its class needs; how close the result is to your original is measured (PSNR, in dB: higher "
-                f"is closer). A small image (at most half the model's size a side) is enlarged itself. {FIT_NOTE}")
+    gr.Markdown(f"**Make a small image large.** Your image is shrunk to a quarter of its side and enlarged again: the "
+                f"smooth enlargement is a blur, and the robust model draws into it the detail of the class (legs, "
+                f"wheels, antlers), while the result still shrinks back exactly to the small image. The detail is the "
+                f"model's idea of the class, not your photo's, so the result is further from your original than the "
+                f"blur (PSNR, in dB: higher is closer); compare with the standard model, which adds only a faint "
+                f"speckle. A small image (at most half the model's size a side) is enlarged itself. {FIT_NOTE}")
     with gr.Row():
         with gr.Column():
             image = ImageUpload(type="filepath", label="image", height=DISPLAY, sources=["upload", "clipboard"],
@@ -63,8 +66,10 @@ def build(store, examples=()):
             factor = gr.Radio(list(FACTORS), value=cfg.factor, label="factor")
             low_given = gr.Checkbox(value=False, label="my image is already low resolution")
             with settings("The shrunk image is enlarged by copying pixels (*nearest*, the paper) or smoothly (*bicubic*), "
-                          "then small steps (projected gradient descent) raise the model's score for the class. *Keep block "
-                          "means*: every step is corrected so that the result, shrunk again, is exactly the small image."):
+                          "then small steps (projected gradient descent) raise the model's score for the class, never "
+                          "moving further than *eps* from the enlargement. *Keep block means*: every step is corrected so "
+                          "that the result, shrunk again, is exactly the small image. A large *eps* (the default) lets the "
+                          "model draw the class; a small one (0.5) only sharpens, the closest to your original."):
                 init = gr.Radio(["nearest", "bicubic"], value=cfg.upsample, label="enlarge the small image by")
                 consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result shrinks back to the input)")
                 controls = pgd_controls(cfg)
