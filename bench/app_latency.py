@@ -9,21 +9,19 @@ batched PGD calls the 10 requests became.
 """
 from __future__ import annotations
 
-import socket
 import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
+from bench._app import free_port, visitor_uploads
 from bench._report import report
 
 from app import QUEUE, TABS, build_demo
-from synth.app.requests import Uploads, tab_requests
+from synth.app.requests import tab_requests
 from synth.app.runs import BATCHER
 from synth.app.store import ModelStore
 from synth.app.widgets import DISPLAY_CSS
@@ -33,31 +31,17 @@ TITLES = {tab.__name__.rsplit(".tab_", 1)[1]: title for title, tab in TABS}  # e
 
 
 def main():
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
     store = ModelStore(published=False)
     demo = build_demo(store)
     demo.queue(**QUEUE)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=DISPLAY_CSS, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     client = Client(url, verbose=False)
     model = store.get(store.default)
-    tmp = Path(tempfile.mkdtemp())
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp / "img.png")
-    mask = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
-    mask.paste((255, 255, 255, 255), (20, 20, 40, 40))
-    mask.save(tmp / "mask.png")
-    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp / "img2.png")
-    # each visitor uploads an image of its own (Gradio caches uploads by content: ten identical files uploaded at
-    # the same moment would be written to one cache path at once)
-    for j in range(CONCURRENT):
-        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp / f"visitor{j}.png")
-    image = lambda j: handle_file(str(tmp / f"visitor{j}.png"))  # noqa: E731
-    editor = lambda j: {"background": image(j), "layers": [handle_file(str(tmp / "mask.png"))], "composite": None}  # noqa: E731
-    uploads = Uploads(image=image, second=handle_file(str(tmp / "img2.png")), editor=editor)
+    # each visitor uploads an image of its own (identical uploads at once are bench/soak.py's case)
+    uploads = visitor_uploads(Path(tempfile.mkdtemp()), CONCURRENT)
     # every tab's default request, as the tab declares it (visitor j: its own class, seed and photo)
     calls = [(endpoint, TITLES[endpoint], (lambda j, e=endpoint: tab_requests(store, uploads, j)[e]))
              for endpoint in tab_requests(store, uploads)]

@@ -48,12 +48,14 @@ class Job:
         inputs: tensors with the request's images on dim 0 (or None), merged across requests by concatenation.
         options: everything else (floats, ints, strings, bools); requests merge only when these are equal.
         merge: False for tasks whose batch dimension is not the request's (interpolation's frames).
+        company: how many requests the batcher ran it with (set when its call starts; 1 = alone).
     """
     model: object
     task: Callable
     inputs: dict
     options: dict = field(default_factory=dict)
     merge: bool = True
+    company: int = 1
 
     def key(self, model_name: str):
         if not self.merge:
@@ -98,19 +100,23 @@ class _Ticket:
 class MicroBatcher:
     """Merges concurrent requests with equal keys into one batched call of the task.
 
-    A request waits ``window`` seconds for company, then the first of them to get the compute lock runs all
-    requests pending under its key (up to ``max_rows`` images) as one call; requests that arrive while a call runs
-    are merged into the next. One call runs at a time: on a small CPU, parallel calls only share its cores.
-    Samples never interact in ``pgd`` (the score is summed), so a merged request gets the same images as alone.
+    A request waits for company until no other request of its key has arrived for ``window`` seconds (at most
+    ``max_wait``: ten clients sending at the same moment reach the handlers spread over up to ~0.2 s, measured
+    through the server), then the first of them to get the compute lock runs all requests pending under its key (up to
+    ``max_rows`` images) as one call; requests that arrive while a call runs are merged into the next. One call runs
+    at a time: on a small CPU, parallel calls only share its cores. Samples never interact in ``pgd`` (the score is
+    summed), so a merged request gets the same images as alone.
 
     Args:
-        window: seconds a request waits for others before its batch starts.
+        window: seconds without a new request of the key that end the wait.
+        max_wait: the longest a request waits for company.
         max_rows: the most images in one call.
     """
 
-    def __init__(self, window: float = 0.05, max_rows: int = 128):
-        self.window, self.max_rows = window, max_rows
+    def __init__(self, window: float = 0.2, max_wait: float = 0.5, max_rows: int = 128):
+        self.window, self.max_wait, self.max_rows = window, max_wait, max_rows
         self._pending: dict = {}
+        self._arrived: dict = {}  # key -> time of its latest request
         self._lock = threading.Lock()  # guards _pending
         self._compute = threading.Lock()
         self.calls = 0  # batched calls made so far (the bench and tests read it)
@@ -121,7 +127,14 @@ class MicroBatcher:
         ticket = _Ticket(job, on_step)
         with self._lock:
             self._pending.setdefault(key, []).append(ticket)
-        time.sleep(self.window)
+            self._arrived[key] = arrived = time.monotonic()
+        while self.window > 0:
+            time.sleep(self.window)
+            with self._lock:
+                latest = self._arrived.get(key, arrived)
+            now = time.monotonic()
+            if now - latest >= self.window or now - arrived >= self.max_wait:
+                break
         while not ticket.done.is_set():
             with self._compute:
                 with self._lock:
@@ -140,6 +153,7 @@ class MicroBatcher:
             batch.append(ticket)
         if not waiting:
             self._pending.pop(key, None)
+            self._arrived.pop(key, None)
         return batch
 
     def _execute(self, batch: list[_Ticket]) -> None:
@@ -165,6 +179,8 @@ class MicroBatcher:
         sizes = [t.job.rows() for t in batch]
         bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
         first = batch[0].job
+        for t in batch:
+            t.job.company = len(batch)
         inputs = {k: (None if v is None else torch.cat([t.job.inputs[k] for t in batch]) if len(batch) > 1 else v)
                   for k, v in first.inputs.items()}
 
@@ -196,8 +212,10 @@ def stream(store, name: str, compare: bool, make_job: Callable, steps: int, prog
     Runs ``make_job(model)`` on model ``name`` and, with ``compare``, on its standard twin; yields
     ``live(role_index, step, x)`` (a {component: value} dict) about ``updates`` times per model while PGD runs, with
     a line of progress in the ``status`` component (the tab's one progress bar), and reports progress to
-    ``progress`` (a ``gr.Progress``, which API clients see). The last yield is ``finish(results)`` with the status's
-    closing line: it must set every output of the event, since API clients read the outputs of the last yield.
+    ``progress`` (a ``gr.Progress``, which API clients see). A request merged with others (a busy server) gets the
+    progress line without the live images: encoding every visitor's snapshots would take the cores from PGD. The
+    last yield is ``finish(results)`` with the status's closing line: it must set every output of the event, since
+    API clients read the outputs of the last yield.
 
     Returns:
         {model name: PGDResult}, the requested model first.
@@ -216,9 +234,9 @@ def stream(store, name: str, compare: bool, make_job: Callable, steps: int, prog
         job = make_job(store.get(n))
         snaps: queue.Queue = queue.Queue()
 
-        def on_step(step, x, score, snaps=snaps):
+        def on_step(step, x, score, snaps=snaps, job=job):
             if step % every == 0 or step == steps:
-                snaps.put((step, x.detach().float().cpu().clone()))
+                snaps.put((step, x.detach().float().cpu().clone() if job.company == 1 else None))
 
         box: dict = {}
 
@@ -237,7 +255,7 @@ def stream(store, name: str, compare: bool, make_job: Callable, steps: int, prog
                 continue
             if progress is not None:
                 progress((i * steps + step, total), desc=f"{n}: PGD step {step}/{steps}")
-            out = live(i, step, x) if live is not None else {}
+            out = live(i, step, x) if live is not None and x is not None else {}
             if status is not None:
                 out[status] = progress_text(n, step, steps, i + 1, len(names))
             if out:

@@ -188,11 +188,17 @@ def shown_image(label: str, elem_id: str | None = None) -> gr.Image:
 CURVE_COLOURS = {"robust": "#2563eb", "standard": "#f97316"}
 
 
+CURVE_NOTE = ("A higher or faster curve is not a better image: both models reach a high score, the standard one with "
+              "changes a person cannot see, the robust one only by changing what the image shows.")
+
+
 def loss_plot():
-    return gr.LinePlot(x="step", y="objective", color="model", color_map=CURVE_COLOURS, height=260, elem_classes="loss-plot",
-                       label="the model's score for the target at each step (blue: robust model, orange: standard model)",
-                       caption="Both models reach a high score; the standard one gets there with changes a person cannot "
-                               "see, the robust one only by changing what the image shows.")
+    """The objective curves, with :data:`CURVE_NOTE` written under them (Gradio draws a plot's own caption in no
+    layout this app uses)."""
+    plot = gr.LinePlot(x="step", y="objective", color="model", color_map=CURVE_COLOURS, height=260, elem_classes="loss-plot",
+                       label="the model's score for the target at each step (blue: robust model, orange: standard model)")
+    gr.Markdown(CURVE_NOTE, elem_classes="loss-caption")
+    return plot
 
 
 @dataclass
@@ -240,8 +246,9 @@ def result_panel(prefix: str, probs_title: str | None = "classifier's probabilit
             twin_probs = gr.Label(label=probs_title + " (standard model)", num_top_classes=5, visible=shown)
     if compare is not None:
         twins = [c for c in (twin, twin_probs) if c is not None]
-        compare.change(lambda on: [gr.update(visible=bool(on))] * len(twins), compare, twins, api_visibility="private",
-                       show_progress="hidden")
+        # one output takes one value, several take a list (a list for one image fails in Gradio's postprocess)
+        compare.change(lambda on: {c: gr.update(visible=bool(on)) for c in twins}, compare, twins,
+                       api_visibility="private", show_progress="hidden")
     return ResultPanel(main, twin, probs, twin_probs, loss_plot(), status)
 
 

@@ -28,7 +28,7 @@ def parse(ref: str) -> tuple[str, str | None]:
     return repo_id, revision or None
 
 
-PROBE_TIMEOUT = 4.0  # seconds the Hub has to answer before a model id is reported unavailable
+PROBE_TIMEOUT = 3.0  # seconds the Hub has to answer before a model id is reported unavailable
 
 
 def download(ref: str, filename: str) -> str:

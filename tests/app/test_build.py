@@ -86,3 +86,21 @@ def test_a_model_without_its_weights_is_no_dead_end(monkeypatch):
     out = update("madry/imagenet-l2-3")  # no dead end: the selector goes back to the default model
     assert list(out) == [model] and out[model]["value"] == store.default
     assert len(warnings) == 1 and "resnet50_l2_eps3.ckpt" in warnings[0] and "/root" not in warnings[0]
+
+
+def test_every_compare_toggle_postprocesses_in_every_tab(monkeypatch):
+    """Ticking *compare* shows the standard model's panels in every tab: each handler a compare box triggers returns
+    what Gradio can postprocess for its outputs (a list for one image output failed in feature painting's tab, and
+    its standard result stayed hidden)."""
+    import asyncio
+
+    import gradio as gr
+    monkeypatch.setattr("app.example_images", lambda store, n=6: [])
+    demo = build_demo(stub_store())
+    toggles = [fn for fn in demo.fns.values() if len(fn.inputs) == 1 and isinstance(fn.inputs[0], gr.Checkbox)
+               and "compare" in (fn.inputs[0].label or "") and fn.fn is not None]
+    assert len(toggles) >= 8  # one per tab that compares
+    for fn in toggles:
+        for on in (True, False):
+            out = asyncio.run(demo.postprocess_data(fn, fn.fn(on), None))
+            assert len(out) == len(fn.outputs) and all(o.get("visible") is on for o in out), fn.name

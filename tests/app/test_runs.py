@@ -44,6 +44,30 @@ def test_concurrent_requests_become_one_call_with_the_same_images_as_alone():
     assert len({tuple(r.x.flatten()[:8].tolist()) for r in results}) == 6  # distinct results
 
 
+def test_visitors_arriving_over_a_while_still_share_one_call():
+    """Six requests 40 ms apart (as clients pressing the button together reach the server): each one arrives
+    within the quiet window of the last, so all wait for the sixth and run as one call (a fixed 50-ms wait after
+    each arrival would have started the first alone); every job knows it ran in company."""
+    import time
+    model = make_tiny(0, dataset="cifar10")
+    batcher = MicroBatcher(window=0.1, max_wait=2.0)
+    jobs = [_job(model, i % 4, i) for i in range(6)]
+
+    def visitor(i):
+        time.sleep(0.04 * i)
+        batcher.run("k", jobs[i])
+
+    threads = [threading.Thread(target=visitor, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert batcher.calls == 1 and all(j.company == 6 for j in jobs)
+    alone = _job(model, 0, 0)
+    MicroBatcher(window=0.1).run("k", alone)
+    assert alone.company == 1
+
+
 def test_different_options_are_not_merged_and_errors_reach_their_request():
     model = make_tiny(0, dataset="cifar10")
     batcher = MicroBatcher(window=0.2)
