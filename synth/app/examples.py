@@ -84,10 +84,13 @@ def _sources(model, n: int):
         picks = [int((test.labels == y).nonzero()[0]) for y in range(min(n, len(test.classes)))]
         return test.float(torch.tensor(picks)), [int(test.labels[i]) for i in picks], [test.classes[int(test.labels[i])] for i in picks]
     except (DataMissingError, ValueError, OSError):
-        from ..tasks import generate
+        from ..tasks import Batch, registered
+        maker = min((t for t in registered() if t.takes == "classes"), key=lambda t: t.order)  # images from classes alone
         labels = list(range(min(n, len(model.classes))))
         try:
-            images = generate(model, labels, generator=torch.Generator().manual_seed(0)).x.cpu()
+            cfg = maker.config(model)
+            inputs = maker.prepare(model, Batch(None, torch.tensor(labels), torch.Generator().manual_seed(0)), {}, cfg)
+            images = maker.function(model, **inputs, preset=cfg).x.cpu()
         except FileNotFoundError:  # no seed statistics shipped: no examples rather than no app
             return None, [], []
         return images, labels, [f"generated-{model.classes[y]}" for y in labels]
