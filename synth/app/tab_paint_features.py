@@ -5,12 +5,12 @@ import gradio as gr
 import torch
 
 from ..tasks import paint_features
-from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input
+from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY
-from .widgets import (settings, BRUSH, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
-                      result_panel)
+from .widgets import (settings, BRUSH, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
+                      primary_button, result_panel)
 
 FIELDS = ("eps", "steps", "step_size", "lam")
 
@@ -24,9 +24,9 @@ def build(store, examples=()):
     cfg = preset_values("paint_features", model0)
     with torch.no_grad():
         dim = model0.representation(torch.zeros(1, 3, *model0.input_size)).shape[1]
-    gr.Markdown("**Paint a feature into part of an image.** Paint where it should appear, pick a feature number and press "
-                "*Paint*: the robust model makes that feature (an eye, fur, a wheel...) appear there and keeps the rest. "
-                + FIT_NOTE)
+    gr.Markdown("**Paint a feature into part of an image.** Paint where it should appear, choose a class and press "
+                "*Paint*: the robust model makes the feature it most connects with that class (a wheel, fur, a wing...) "
+                "appear there and keeps the rest; the standard model's changes stay invisible. " + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (paint where the feature goes)", image_mode="RGB",
@@ -36,10 +36,15 @@ def build(store, examples=()):
             if examples:
                 gr.Examples([[examples.editor_value(i, examples.paint_mask)] for i in range(len(examples))], [editor])
             model = model_dropdown(store)
-            feature = gr.Slider(0, dim - 1, value=0, step=1, label=f"feature index f (0..{dim - 1})")
+            classes = model0.classes
+            label = class_dropdown(store, with_predict=True, label="paint the feature of class",
+                                   value=classes[(examples.labels[0] + 1) % len(classes)] if examples else None)
             with settings("A *feature* is one of the numbers the model computes just before deciding the class (its "
-                          "representation R(x)). Small steps (projected gradient descent) raise the chosen one while a "
-                          "penalty (*lambda*) keeps the image outside your painted region."):
+                          "representation R(x)); the feature of a class is the one its last layer weighs most for that "
+                          "class. Small steps (projected gradient descent) raise it while a penalty (*lambda*) keeps the "
+                          "image outside your painted region."):
+                by_number = gr.Checkbox(value=False, label="paint the feature number below instead")
+                feature = gr.Slider(0, dim - 1, value=0, step=1, label=f"feature number f (0..{dim - 1})")
                 controls = pgd_controls(cfg, FIELDS)
             compare = compare_box()
             go = primary_button(BUTTON)
@@ -48,33 +53,39 @@ def build(store, examples=()):
             activation = gr.Markdown()
 
     @friendly
-    def run(value, model_name, f, eps, steps, step_size, lam, compare_v, progress=gr.Progress()):
+    def run(value, model_name, label_name, number, f, eps, steps, step_size, lam, compare_v, progress=gr.Progress()):
         n_steps = check_steps(steps)
         m0 = store.get(model_name)
         image, mask = editor_input(m0, value)
+        y = None if number else optional_label(m0, label_name)
         options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size), lam=float(lam))
 
-        def job(m):  # the feature is an input, one per image, so visitors painting different features still merge
+        def job(m):  # the feature (or the class whose strongest unit each model paints) is an input, one per image,
+            # so visitors painting different features still merge
             return Job(m, paint_features, {"image": image.to(m.device), "mask": mask.to(m.device),
-                                           "feature": torch.tensor([int(f)], device=m.device)}, options)
+                                           "feature": torch.tensor([int(f)], device=m.device) if number else None,
+                                           "label": None if number or y is None else torch.tensor([y], device=m.device)},
+                       options)
 
         def finish(results):
-            text = "\n".join(f"- {n}: R(x)_{int(f)} {float(r.activation[0, 0]):.3f} -> "
+            text = "\n".join(f"- {n}: R(x)_{int(r.feature[0])} {float(r.activation[0, 0]):.3f} -> "
                              f"{float(r.activation[1, 0]):.3f}" for n, r in results.items())
             return {activation: text, **panel.show(store, results)}
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)
 
-    go.click(on_gpu(run), [editor, model, feature, *controls.values(), compare],
+    go.click(on_gpu(run), [editor, model, label, by_number, feature, *controls.values(), compare],
              [panel.main, panel.twin, activation, panel.plot, panel.status],
              api_name="paint_features", concurrency_limit=MERGE_LIMIT, show_progress="hidden")
-    follow_model(store, "paint_features", model, controls, compare=compare)
+    follow_model(store, "paint_features", model, controls, label, with_predict=True, compare=compare)
 
 
 def api_request(store, uploads, j: int = 0):
-    """The tab's default request for visitor ``j`` (its own photo and unit j) through the API."""
+    """The tab's default request for visitor ``j`` (its own photo, the feature of class j) through the API."""
     from .requests import Request
-    cfg = preset_values("paint_features", store.get(store.default))
-    return Request("paint_features", (uploads.editor(j), store.default, j, cfg.eps, cfg.steps, cfg.step_size, cfg.lam or 0.0,
-                                      False),
-                   at={"model": 1, "feature": 2, "eps": 3, "steps": 4, "step_size": 5, "compare": 7}, result=0)
+    model = store.get(store.default)
+    cfg = preset_values("paint_features", model)
+    return Request("paint_features", (uploads.editor(j), store.default, model.classes[j % len(model.classes)], False, 0,
+                                      cfg.eps, cfg.steps, cfg.step_size, cfg.lam or 0.0, False),
+                   at={"model": 1, "class": 2, "by_number": 3, "feature": 4, "eps": 5, "steps": 6, "step_size": 7,
+                       "compare": 9}, result=0)

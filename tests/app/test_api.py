@@ -298,3 +298,22 @@ def test_every_listed_model_works_in_every_tab(server, files):
             if isinstance(result, list):
                 result = result[0]["image"]
             assert _size(result) == m.input_size, (name, endpoint)
+
+
+def test_feature_painting_paints_the_feature_of_the_chosen_class_or_number(server, files):
+    """By default the tab paints the unit the model's last layer weighs most for the chosen class (raised by the
+    run); with *paint the feature number below instead* it paints that number."""
+    import re
+
+    import torch
+
+    from synth.tasks import strongest_unit
+    client, store = server
+    request = _requests(store, files)["paint_features"]
+    model = store.get(store.default)
+    unit = int(strongest_unit(model, torch.tensor([model.classes.index(request.args[request.at["class"]])]))[0])
+    text = client.predict(*request.with_(steps=5), api_name="/paint_features")[2]
+    before, after = map(float, re.search(rf"R\(x\)_{unit} (\S+) -> (\S+)", text).groups())
+    assert after > before, text
+    text = client.predict(*request.with_(steps=2, by_number=True, feature=7), api_name="/paint_features")[2]
+    assert "R(x)_7 " in text, text
