@@ -26,7 +26,8 @@ def build(store, examples=()):
         dim = model0.representation(torch.zeros(1, 3, *model0.input_size)).shape[1]
     gr.Markdown("**Paint a feature into part of an image.** Paint where it should appear, choose a class and press "
                 "*Paint*: the robust model makes the feature it most connects with that class (a wheel, fur, a wing...) "
-                "appear there and keeps the rest; the standard model's changes stay invisible. " + FIT_NOTE)
+                "appear there and keeps the rest; the standard model raises its feature with noise that draws nothing. "
+                + FIT_NOTE)
     with gr.Row():
         with gr.Column():
             editor = MaskEditor(type="filepath", label="image + mask (paint where the feature goes)", image_mode="RGB",
