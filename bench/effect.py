@@ -306,9 +306,11 @@ def setting_text(cfg: synth.presets.PGDConfig) -> str:
 
 
 def markdown(name: str, task: Task, n: int, rows: list[dict], chosen: int | None, evaluator: str,
-             dataset: str = "cifar10") -> str:
-    """A task's table in docs/results.md: every setting measured, robust and standard side by side, the verdicts."""
-    preset, standard = preset_of(task, dataset), DATASETS[dataset].standard
+             dataset: str = "cifar10", preset: str | None = None) -> str:
+    """A task's table in docs/results.md: every setting measured, robust and standard side by side, the verdicts.
+    ``preset``: the preset the rows ran when it is no longer the task's (a saved report's ``ran_preset``, set by hand
+    when a preset is renamed), default the task's current one."""
+    preset, standard = preset or preset_of(task, dataset), DATASETS[dataset].standard
     head = (f"| setting | agreement: starts / robust / standard | `{standard}` agrees: robust / standard | "
             "class FD: starts / robust / standard | median L2 moved: robust / standard | mean change /255: robust / standard | "
             + ("PSNR (dB): starts / robust / standard | " if task.extra else "") + "verdict |\n"
@@ -411,7 +413,8 @@ def main():
             if path.exists():
                 d = json.loads(path.read_text())
                 report(report_name(name, args.dataset), d,
-                       markdown(name, TASKS[name], d["n"], saved_rows(d), d["chosen"], d["evaluator"], args.dataset),
+                       markdown(name, TASKS[name], d["n"], saved_rows(d), d["chosen"], d["evaluator"], args.dataset,
+                                d.get("ran_preset")),
                        doc="docs/results.md", measured=d["measured"], machine=d["machine"], script=d.get("script"),
                        **new_section(name, args.dataset))
         report(summary_name, {}, summary(args.dataset))

@@ -49,7 +49,7 @@ BUTTON = "Super-resolve"  # its primary button
 
 def build(store, examples=()):
     cfg = preset_values("super_resolve", store.get(store.default))
-    gr.Markdown(f"**Make a small image large.** Your image is shrunk to a quarter of its side and enlarged again: the "
+    gr.Markdown(f"**Make a small image large.** Your image is shrunk (by the factor below) and enlarged again: the "
                 f"smooth enlargement is a blur, and the robust model draws into it the detail of the class (legs, "
                 f"wheels, antlers), while the result still shrinks back exactly to the small image. The detail is the "
                 f"model's idea of the class, not your photo's, so the result is further from your original than the "
@@ -69,7 +69,8 @@ def build(store, examples=()):
                           "then small steps (projected gradient descent) raise the model's score for the class, never "
                           "moving further than *eps* from the enlargement. *Keep block means*: every step is corrected so "
                           "that the result, shrunk again, is exactly the small image. A large *eps* (the default) lets the "
-                          "model draw the class; a small one (0.5) only sharpens, the closest to your original."):
+                          "model draw the class; a small one (a twelfth of the default) only sharpens, the closest to your "
+                          "original."):
                 init = gr.Radio(["nearest", "bicubic"], value=cfg.upsample, label="enlarge the small image by")
                 consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result shrinks back to the input)")
                 controls = pgd_controls(cfg)
