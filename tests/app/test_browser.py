@@ -142,6 +142,8 @@ def test_the_result_updates_live_during_a_run(page):
     steps = page.get_by_label("number input for steps", exact=True).first  # Generate's, the first tab
     steps.fill("1000")  # the stub model takes a few seconds for 1,000 steps: time to watch
     steps.press("Enter")
+    steps.blur()  # commit the value before the click (on a loaded machine the click could outrun it: a 60-step run)
+    page.wait_for_timeout(500)
     page.get_by_role("button", name="Generate", exact=True).click()
     result, status = page.locator("#generate-result img"), page.locator("#generate-status")
     sources, progress_lines, deadline = [], set(), time.monotonic() + 120
