@@ -30,9 +30,26 @@ def need_image(path, what: str = "an image"):
     return path
 
 
+def decoded(path, attempts: int = 20, wait: float = 0.05):
+    """The image at ``path`` loaded into memory once its bytes decode (``attempts`` x ``wait`` s at most), else
+    ``path`` itself (the decoder then says what is wrong). Gradio's preprocess writes what it hands a handler to a
+    path named from the content, so visitors sending the same file at once share that path while one request may
+    still be writing it."""
+    for attempt in range(attempts):
+        try:
+            with Image.open(io.BytesIO(Path(path).read_bytes())) as img:
+                img.load()
+                return img.copy()
+        except Exception:  # noqa: BLE001 - half-written (try again) or broken (the caller's decoder reports it)
+            if attempt + 1 < attempts:
+                time.sleep(wait)
+    return path
+
+
 def image_input(model, path, fit: str = "crop") -> torch.Tensor:
     """An uploaded file -> (1, 3, H, W) in [0, 1] at the model's size, on its device."""
-    return to_tensor(need_image(path), model.input_size, fit).to(model.device)
+    path = need_image(path)
+    return to_tensor(decoded(path) if isinstance(path, (str, Path)) else path, model.input_size, fit).to(model.device)
 
 
 def editor_input(model, value, fit: str = "crop"):
@@ -46,7 +63,8 @@ def editor_input(model, value, fit: str = "crop"):
         raise ValueError("Draw on the image with the brush to mark the region.")
     masks = []
     for layer in layers:
-        img = Image.open(layer) if isinstance(layer, (str, Path)) else layer
+        img = decoded(layer) if isinstance(layer, (str, Path)) else layer
+        img = Image.open(img) if isinstance(img, (str, Path)) else img
         alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else img.convert("L")
         tensor = to_tensor(alpha.convert("RGB"), model.input_size, fit)[:, :1]
         masks.append(to_mask(tensor, model.input_size))

@@ -73,3 +73,31 @@ def test_an_upload_still_being_written_is_read_once_complete(tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not an image")
     assert stable_copy(str(broken), attempts=3, wait=0.01) is None
+
+
+def test_a_mask_layer_still_being_written_by_gradio_is_read_once_complete(tmp_path):
+    """Gradio's editor preprocess hands the handler its layers at a path named from their content, shared by visitors
+    who send the same mask at once (the soak's one failure: 'cannot identify image file .../mask.png'): the
+    handler's decode waits until the bytes are whole; a broken file still gets the decoder's plain error."""
+    import io
+    import threading
+    import time
+
+    from PIL import Image
+
+    from synth.app.inputs import decoded, editor_input
+    model = make_tiny(0, dataset="cifar10")
+    buf = io.BytesIO()
+    layer = Image.new("RGBA", (16, 16), (0, 0, 0, 0))
+    layer.paste((255, 255, 255, 255), (0, 0, 8, 16))
+    layer.save(buf, format="PNG")
+    data = buf.getvalue()
+    background, mask = tmp_path / "photo.png", tmp_path / "mask.png"
+    Image.new("RGB", (16, 16), (90, 90, 90)).save(background)
+    mask.write_bytes(data[: len(data) // 2])  # half written
+    threading.Thread(target=lambda: (time.sleep(0.2), mask.write_bytes(data))).start()
+    image, m = editor_input(model, {"background": str(background), "layers": [str(mask)]})
+    assert image.shape == (1, 3, 16, 16) and m.sum() == 128  # the left half
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    assert decoded(str(broken), attempts=2, wait=0.01) == str(broken)
