@@ -56,6 +56,23 @@ def page(url):
             browser.close()
 
 
+def set_slider(page, label, value, timeout=20.0):
+    """Type `value` into the first slider labelled `label` and wait until the page's state holds it: the range
+    input beside the number box follows only a value the app took (typed before the page was live, or clicked
+    past before the change was committed, a run used the default instead)."""
+    number = page.get_by_label(f"number input for {label}", exact=True).first
+    track = page.get_by_label(f"range slider for {label}", exact=True).first
+    deadline = time.monotonic() + timeout
+    while True:
+        number.fill(str(value))
+        number.press("Enter")
+        number.blur()
+        page.wait_for_timeout(300)
+        if track.input_value() == str(value):
+            return
+        assert time.monotonic() < deadline, f"the {label} slider shows {track.input_value()}, not {value}"
+
+
 NEEDS_CHROMIUM = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; "
                                                               ".ci/run does)")
 
@@ -139,11 +156,7 @@ def test_the_result_updates_live_during_a_run(page):
     """While the steps run, the result image changes at least twice before the run is done, and the status line
     shows progress and then the closing line."""
     page.locator(".settings").first.get_by_text("settings", exact=True).click()  # Generate's controls, collapsed by default
-    steps = page.get_by_label("number input for steps", exact=True).first  # Generate's, the first tab
-    steps.fill("1000")  # the stub model takes a few seconds for 1,000 steps: time to watch
-    steps.press("Enter")
-    steps.blur()  # commit the value before the click (on a loaded machine the click could outrun it: a 60-step run)
-    page.wait_for_timeout(500)
+    set_slider(page, "steps", 1000)  # Generate's, the first tab; the stub model takes a few seconds for 1,000 steps
     page.get_by_role("button", name="Generate", exact=True).click()
     result, status = page.locator("#generate-result img"), page.locator("#generate-status")
     sources, progress_lines, deadline = [], set(), time.monotonic() + 120
