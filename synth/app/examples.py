@@ -81,16 +81,15 @@ def _sources(model, n: int):
     from ..data import DataMissingError, load
     try:
         test = load(model.dataset, "test", model.input_size[0])
-        picks = [int((test.labels == y).nonzero()[0]) for y in range(min(n, len(test.classes)))]
+        # one image per class, of classes the model has too (a model may know fewer than its data set)
+        picks = [int((test.labels == y).nonzero()[0]) for y in range(min(n, len(test.classes), len(model.classes)))]
         return test.float(torch.tensor(picks)), [int(test.labels[i]) for i in picks], [test.classes[int(test.labels[i])] for i in picks]
     except (DataMissingError, ValueError, OSError):
         from ..tasks import Batch, registered
-        maker = min((t for t in registered() if t.takes == "classes"), key=lambda t: t.order)  # images from classes alone
+        maker = next(t for t in registered() if t.takes == "classes")  # the first task making images from classes alone
         labels = list(range(min(n, len(model.classes))))
         try:
-            cfg = maker.config(model)
-            inputs = maker.prepare(model, Batch(None, torch.tensor(labels), torch.Generator().manual_seed(0)), {}, cfg)
-            images = maker.function(model, **inputs, preset=cfg).x.cpu()
+            images = maker(model, Batch(None, torch.tensor(labels), torch.Generator().manual_seed(0))).x.cpu()
         except FileNotFoundError:  # no seed statistics shipped: no examples rather than no app
             return None, [], []
         return images, labels, [f"generated-{model.classes[y]}" for y in labels]

@@ -30,26 +30,39 @@ def need_image(path, what: str = "an image"):
     return path
 
 
-def decoded(path, attempts: int = 20, wait: float = 0.05):
-    """The image at ``path`` loaded into memory once its bytes decode (``attempts`` x ``wait`` s at most), else
-    ``path`` itself (the decoder then says what is wrong). Gradio's preprocess writes what it hands a handler to a
-    path named from the content, so visitors sending the same file at once share that path while one request may
-    still be writing it."""
+def _decodable_bytes(path, attempts: int = 20, wait: float = 0.05) -> bytes | None:
+    """The bytes of the image file at ``path`` once they decode (``attempts`` x ``wait`` s at most), else None.
+    Gradio names what it hands a handler after its content, so visitors sending the same file at once share one path
+    while one request may still be writing it."""
     for attempt in range(attempts):
         try:
-            with Image.open(io.BytesIO(Path(path).read_bytes())) as img:
+            data = Path(path).read_bytes()
+            with Image.open(io.BytesIO(data)) as img:
                 img.load()
-                return img.copy()
+            return data
         except Exception:  # noqa: BLE001 - half-written (try again) or broken (the caller's decoder reports it)
             if attempt + 1 < attempts:
                 time.sleep(wait)
-    return path
+    return None
+
+
+def decoded(path, attempts: int = 20, wait: float = 0.05):
+    """The image at ``path`` loaded into memory once its bytes decode (see :func:`_decodable_bytes`), else ``path``
+    itself (the decoder then says what is wrong). Anything that is not a path is returned as it is."""
+    if not isinstance(path, (str, Path)):
+        return path
+    data = _decodable_bytes(path, attempts, wait)
+    if data is None:
+        return path
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        return img.copy()
 
 
 def image_input(model, path, fit: str = "crop") -> torch.Tensor:
     """An uploaded file -> (1, 3, H, W) in [0, 1] at the model's size, on its device."""
     path = need_image(path)
-    return to_tensor(decoded(path) if isinstance(path, (str, Path)) else path, model.input_size, fit).to(model.device)
+    return to_tensor(decoded(path), model.input_size, fit).to(model.device)
 
 
 def editor_input(model, value, fit: str = "crop"):
@@ -63,8 +76,8 @@ def editor_input(model, value, fit: str = "crop"):
         raise ValueError("Draw on the image with the brush to mark the region.")
     masks = []
     for layer in layers:
-        img = decoded(layer) if isinstance(layer, (str, Path)) else layer
-        img = Image.open(img) if isinstance(img, (str, Path)) else img
+        img = decoded(layer)
+        img = Image.open(img) if isinstance(img, (str, Path)) else img  # (a broken file: the decoder's message)
         alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else img.convert("L")
         tensor = to_tensor(alpha.convert("RGB"), model.input_size, fit)[:, :1]
         masks.append(to_mask(tensor, model.input_size))
@@ -141,20 +154,13 @@ def stable_copy(path: str, attempts: int = 20, wait: float = 0.05) -> str | None
     The copy is read until it decodes (``attempts`` x ``wait`` s at most) and written atomically beside the original,
     so every later decode, Gradio's and synth's, reads bytes no one else writes. None if it never decodes (then
     :func:`check_upload` says why)."""
-    for attempt in range(attempts):
-        try:
-            data = Path(path).read_bytes()
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-        except Exception:  # noqa: BLE001 - a half-written or broken file: try again, then give up
-            if attempt + 1 < attempts:
-                time.sleep(wait)
-            continue
-        fd, tmp = tempfile.mkstemp(prefix=".private-", suffix=Path(path).suffix, dir=Path(path).parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        return tmp
-    return None
+    data = _decodable_bytes(path, attempts, wait)
+    if data is None:
+        return None
+    fd, tmp = tempfile.mkstemp(prefix=".private-", suffix=Path(path).suffix, dir=Path(path).parent)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return tmp
 
 
 def _with_private_copies(payload) -> None:

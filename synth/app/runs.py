@@ -117,7 +117,7 @@ class MicroBatcher:
         self.window, self.max_wait, self.max_rows = window, max_wait, max_rows
         self._pending: dict = {}
         self._arrived: dict = {}  # key -> time of its latest request
-        self._lock = threading.Lock()  # guards _pending
+        self._lock = threading.Lock()  # guards _pending and _arrived
         self._compute = threading.Lock()
         self.calls = 0  # batched calls made so far (the bench and tests read it)
 
@@ -128,13 +128,14 @@ class MicroBatcher:
         with self._lock:
             self._pending.setdefault(key, []).append(ticket)
             self._arrived[key] = arrived = time.monotonic()
-        while self.window > 0:
-            time.sleep(self.window)
+        while job.merge and self.window > 0:  # (a request that never merges has no company to wait for)
             with self._lock:
                 latest = self._arrived.get(key, arrived)
             now = time.monotonic()
-            if now - latest >= self.window or now - arrived >= self.max_wait:
+            rest = min(self.window - (now - latest), self.max_wait - (now - arrived))
+            if rest <= 0:
                 break
+            time.sleep(rest)
         while not ticket.done.is_set():
             with self._compute:
                 with self._lock:

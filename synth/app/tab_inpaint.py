@@ -9,8 +9,8 @@ from .inputs import FIT_NOTE, PREDICTED, MaskEditor, check_steps, editor_input, 
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
-from .widgets import (settings, BRUSH, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls,
-                      preset_values, primary_button, result_panel, shown_image)
+from .widgets import (settings, BRUSH, change_panel, class_dropdown, compare_box, example_sets_class, follow_model,
+                      model_dropdown, pgd_controls, preset_values, primary_button, result_panel, shown_image)
 
 FIELDS = ("eps", "steps", "step_size", "lam")
 
@@ -31,10 +31,15 @@ def build(store, examples=()):
                                 sources=["upload", "clipboard"], layers=False, transforms=(), elem_id="inpaint-editor",
                                 value=examples.editor_value(0, show_mask=True) if examples else None)
             if examples:
-                gr.Examples([[examples.editor_value(i, show_mask=True)] for i in range(len(examples))], [editor],
-                            label="examples (a region is drawn; paint over it or erase it)")
+                shown = gr.Examples([[examples.editor_value(i, show_mask=True)] for i in range(len(examples))], [editor],
+                                    label="examples (a region is drawn; paint over it or erase it)")
             model = model_dropdown(store)
-            label = class_dropdown(store, with_predict=True)
+            # an example comes with its class (the papers fill in the true class); an upload's class is predicted
+            label = class_dropdown(store, with_predict=True,
+                                   value=store.get(store.default).classes[examples.labels[0]] if examples else None)
+            if examples:
+                example_sets_class(store, shown, examples, model, label)
+            editor.upload(lambda: PREDICTED, None, label, queue=False)
             with settings("The region first gets a smooth fill from its border (*harmonic*) or, as in the paper, the "
                           "image's mean colour (*mean*). Then small steps (projected gradient descent) raise the model's "
                           "score for the class, moving only the region or, as in the paper, the whole image with a "
@@ -57,12 +62,14 @@ def build(store, examples=()):
         m0 = store.get(model_name)
         image, mask = editor_input(m0, value)
         y = optional_label(m0, label_name)
+        if y is None:  # the class of the photo as given, before its region is filled (the filled start can mislead)
+            y = int(m0.predict(image.to(m0.device)).argmax(1))
         options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size), lam=float(lam), fill=fill_v,
                        masked=bool(masked_v))
 
         def job(m):
             return Job(m, inpaint, {"image": image.to(m.device), "mask": mask.to(m.device),
-                                    "label": None if y is None else torch.tensor([y], device=m.device)}, options)
+                                    "label": torch.tensor([y], device=m.device)}, options)
 
         def finish(results):
             res = next(iter(results.values()))

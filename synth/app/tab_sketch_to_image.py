@@ -6,12 +6,12 @@ import torch
 
 from ..imageio import to_tensor
 from ..tasks import sketch_to_image
-from .inputs import SketchInput, check_steps, class_index, need_image
+from .inputs import SketchInput, check_steps, class_index, decoded, need_image
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
-from .widgets import (BRUSH, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
-                      result_panel, settings, shown_image)
+from .widgets import (BRUSH, class_dropdown, compare_box, example_sets_class, follow_model, model_dropdown, pgd_controls,
+                      preset_values, primary_button, result_panel, settings, shown_image)
 
 
 TITLE = "Sketch-to-image"
@@ -29,10 +29,12 @@ def build(store, examples=()):
                                              color_mode="defaults", default_size=BRUSH), canvas_size=(DISPLAY, DISPLAY),
                               value=examples.sketch_value(0) if examples else None)
             if examples:
-                gr.Examples([[examples.sketch_value(i)] for i in range(len(examples))], [pad],
-                            label="sketches (edge drawings of the example images)")
+                shown = gr.Examples([[examples.sketch_value(i)] for i in range(len(examples))], [pad],
+                                    label="sketches (edge drawings of the example images)")
             model = model_dropdown(store)
             label = class_dropdown(store, value=store.get(store.default).classes[examples.labels[0]] if examples else None)
+            if examples:  # each sketch comes with the class of the photo it was drawn from
+                example_sets_class(store, shown, examples, model, label)
             with settings("The drawing is scaled to the model's input size (padded with white so nothing is cut off); "
                           "small steps (projected gradient descent) then raise the model's score for the class, never "
                           "moving further than *eps* from the drawing."):
@@ -48,7 +50,7 @@ def build(store, examples=()):
         n_steps = check_steps(steps)
         m0 = store.get(model_name)
         path = need_image((value or {}).get("composite") if isinstance(value, dict) else value, "a sketch")
-        sketch = to_tensor(path, m0.input_size, "pad")
+        sketch = to_tensor(decoded(path), m0.input_size, "pad")
         y = class_index(m0, label_name)
         options = dict(eps=float(eps), steps=n_steps, step_size=float(step_size))
 

@@ -6,7 +6,7 @@ import torch
 
 from ..imageio import fit_square, to_tensor
 from ..tasks import downsample, super_resolve
-from .inputs import FIT_NOTE, PREDICTED, ImageUpload, check_steps, need_image, optional_label
+from .inputs import FIT_NOTE, PREDICTED, ImageUpload, check_steps, decoded, need_image, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
@@ -26,7 +26,7 @@ def low_resolution(model, path, factor: int, already_low: bool):
     h, w = model.input_size
     if h % factor:
         raise ValueError(f"factor {factor} does not divide the model's input size {h}")
-    upload = to_tensor(need_image(path))  # decoded once; both branches resize this
+    upload = to_tensor(decoded(need_image(path)))  # decoded once; both branches resize this
     side = min(upload.shape[-2:])
     if side < MIN_SIDE:
         raise ValueError(f"The image is {upload.shape[-1]}x{upload.shape[-2]} pixels; super-resolution needs at least "
@@ -45,6 +45,12 @@ def low_resolution(model, path, factor: int, already_low: bool):
 
 TITLE = "Super-resolution"
 BUTTON = "Super-resolve"  # its primary button
+
+
+def _restore_eps(store) -> float:
+    """The radius of the default model's classical-start setting (``*_restore``), which only sharpens."""
+    from ..presets import PRESETS, default_for
+    return PRESETS[default_for("super_resolve", store.get(store.default), "restore")].eps if store.default else 0.5
 
 
 def build(store, examples=()):
@@ -69,8 +75,8 @@ def build(store, examples=()):
                           "then small steps (projected gradient descent) raise the model's score for the class, never "
                           "moving further than *eps* from the enlargement. *Keep block means*: every step is corrected so "
                           "that the result, shrunk again, is exactly the small image. A large *eps* (the default) lets the "
-                          "model draw the class; a small one (a twelfth of the default) only sharpens, the closest to your "
-                          "original."):
+                          "model draw the class; a small one (e.g. " + f"{_restore_eps(store):g}" + ") only sharpens, the closest "
+                          "to your original."):
                 init = gr.Radio(["nearest", "bicubic"], value=cfg.upsample, label="enlarge the small image by")
                 consistent = gr.Checkbox(value=cfg.consistent, label="keep block means (the result shrinks back to the input)")
                 controls = pgd_controls(cfg)

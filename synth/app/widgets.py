@@ -116,6 +116,20 @@ def class_dropdown(store: ModelStore, with_predict: bool = False, label: str = "
                        allow_custom_value=True)
 
 
+def example_sets_class(store: ModelStore, shown: gr.Examples, examples, model: gr.Dropdown, label: gr.Dropdown):
+    """Clicking example ``i`` of ``shown`` also sets ``label`` to the class of the photo it shows (as the papers fill
+    in and draw the true class), when the selected model has that class; otherwise ``label`` is left as it is."""
+    names = [store.get(store.default).classes[y] for y in examples.labels]
+
+    def pick(picked, model_name):
+        name = names[picked[0]]
+        try:
+            return name if name in store.get(model_name).classes else gr.update()
+        except Exception:  # a model that cannot load says so on its own change event
+            return gr.update()
+    shown.dataset.click(pick, [shown.dataset, model], label, queue=False)
+
+
 def follow_model(store: ModelStore, task: str, model: gr.Dropdown, controls: dict, label: gr.Dropdown | None = None,
                  with_predict: bool = False, variant: gr.components.Component | None = None,
                  compare: gr.Checkbox | None = None):

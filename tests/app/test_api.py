@@ -317,3 +317,27 @@ def test_feature_painting_paints_the_feature_of_the_chosen_class_or_number(serve
     assert after > before, text
     text = client.predict(*request.with_(steps=2, by_number=True, feature=7), api_name="/paint_features")[2]
     assert "R(x)_7 " in text, text
+
+
+def test_inpaint_fills_in_the_class_of_the_photo_as_uploaded(server, files, tmp_path):
+    """With the class left to the model, the region is filled with the class the model gives the uploaded photo,
+    not the class of the smooth fill it starts from (a hole over the object can make that another class)."""
+    from synth.app.inputs import editor_input
+    from synth.tasks.inpaint import harmonic_fill
+    client, store = server
+    model = store.get(store.default)
+    rng = np.random.default_rng(1)
+    for _ in range(200):  # a photo whose hole, filled smoothly, changes the model's mind
+        blocks = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
+        Image.fromarray(blocks).resize((64, 48), Image.NEAREST).save(tmp_path / "photo.png")
+        image, mask = editor_input(model, {"background": str(tmp_path / "photo.png"), "layers": [str(files / "mask.png")]})
+        photo_class = int(model.predict(image).argmax(1))
+        if int(model.predict(harmonic_fill(image, mask)).argmax(1)) != photo_class:
+            break
+    else:
+        pytest.skip("no photo found whose filled start is another class")
+    request = _requests(store, files)["inpaint"]
+    args = request.with_(steps=40)
+    args = (_editor(tmp_path, bg="photo.png", mask=str(files / "mask.png")),) + args[1:]
+    probs = client.predict(*args, api_name="/inpaint")[3]
+    assert probs["label"] == model.classes[photo_class], probs

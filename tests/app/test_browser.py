@@ -269,3 +269,35 @@ def test_on_a_phone_the_button_and_the_result_follow_the_input(url, tmp_path):
             assert result["y"] - (box["y"] + box["height"]) < 844, "the result is more than a screen below the button"
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@NEEDS_CHROMIUM
+def test_an_example_brings_its_class(page, tmp_path):
+    """Inpaint and Sketch-to-image: clicking an example sets the class to that example's (the papers fill in and
+    draw the true class); an uploaded photo's class is left to the model."""
+    import app
+    from .test_build import stub_store
+    store = stub_store()
+    examples = app.example_images(store)
+    third = store.get(store.default).classes[examples.labels[2]]
+    for tab in ("Inpaint", "Sketch-to-image"):
+        page.get_by_role("tab", name=tab, exact=True).click()
+        panel = page.locator("div[role=tabpanel]:visible")
+        chosen = panel.get_by_label("class", exact=True).first
+        assert chosen.input_value() != third
+        panel.locator(".gallery-item").nth(2).click()
+        deadline = time.monotonic() + 20
+        while chosen.input_value() != third and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert chosen.input_value() == third, (tab, chosen.input_value())
+    page.get_by_role("tab", name="Inpaint", exact=True).click()
+    panel = page.locator("div[role=tabpanel]:visible")
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64), (120, 80, 40)).save(photo)
+    panel.locator("input[type=file]").first.set_input_files(str(photo))
+    deadline = time.monotonic() + 20
+    chosen = panel.get_by_label("class", exact=True).first
+    while chosen.input_value() != "(predicted by the model)" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert chosen.input_value() == "(predicted by the model)"
