@@ -131,7 +131,8 @@ def pgd_gap(rows: list[dict]) -> dict:
 
 
 def summarise() -> None:
-    """The table of every model with results, and ``metrics.autoattack`` in the cards of the finished ones."""
+    """The table of every model with results, and ``metrics.autoattack`` (the estimate over the images done, labelled
+    with their count) in the cards of the models whose estimate is complete."""
     rows, data = [], {}
     for name in robust_models():
         results = done(name)
@@ -194,15 +195,15 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="default: cuda when there is a GPU (use a larger --chunk there, e.g. 1000)")
-    p.add_argument("--images", default=str(ESTIMATE), help=f"images of the fixed order to finish (default {ESTIMATE}; 'all')")
+    p.add_argument("--images", default=ESTIMATE, type=lambda v: None if v == "all" else int(v),
+                   help=f"images of the fixed order to finish (default {ESTIMATE}; 'all')")
     p.add_argument("--report", action="store_true", help="only write the table and the finished cards")
     args = p.parse_args(argv)
     if not args.report:
         for name in args.model or []:
             if name not in robust_models():
                 raise SystemExit(f"{name} is not a bundled robust model ({', '.join(robust_models())})")
-            evaluate(name, args.minutes, args.chunk, args.threads, args.device,
-                     None if args.images == "all" else int(args.images))
+            evaluate(name, args.minutes, args.chunk, args.threads, args.device, args.images)
     summarise()
 
 

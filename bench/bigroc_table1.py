@@ -28,7 +28,7 @@ import synth
 from bench._report import ROOT, report
 from bench.table1 import load, run, synth_command, training_images
 from synth import viz
-from synth.measures import metrics
+from synth import metrics
 from synth.data import download_allowed
 from synth.generators import ASSETS, bundled_generators
 

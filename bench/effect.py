@@ -34,7 +34,8 @@ from tqdm import tqdm
 import synth
 from bench._report import RESULTS, preset_check, report
 from synth import data
-from synth.measures import effect, metrics
+from synth import metrics
+from synth.measures import effect
 import synth.generators
 from synth.tasks import registry
 

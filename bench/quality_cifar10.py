@@ -18,7 +18,7 @@ from bench._report import report
 
 import synth
 from synth import data
-from synth.measures import metrics
+from synth import metrics
 
 
 SR_SETTINGS = {  # row label -> super_resolve options (the preset's eps, steps and step size in every row)
@@ -36,7 +36,7 @@ def super_resolution(robust, test, n, batch, factor=4, settings=tuple(SR_SETTING
     the restoring preset (``<default>_restore``)."""
     x = test.float(slice(0, n))
     low = synth.downsample(x, factor)
-    name = synth.presets.default_for("super_resolve", robust) + "_restore"  # the setting tuned for PSNR
+    name = synth.presets.default_for("super_resolve", robust, "restore")  # the setting tuned for PSNR
     results = {}
     for label in settings:
         options = SR_SETTINGS[label]
@@ -74,8 +74,7 @@ def inpainting(robust, standard, test, n, batch, patch=10, with_paper=True):
     Telea, on random ``patch`` x ``patch`` holes."""
     x, y = test.float(slice(0, n)), test.labels[:n]
     mask = synth.random_patch_mask(n, robust.input_size, patch, torch.Generator().manual_seed(0))
-    base = synth.presets.default_for("inpaint", robust)
-    default, paper = base + "_restore", base + "_paper"
+    default, paper = (synth.presets.default_for("inpaint", robust, v) for v in ("restore", "paper"))
 
     def ours(preset):
         return torch.cat([synth.inpaint(robust, x[i:i + batch], mask[i:i + batch], preset=preset).x.cpu()

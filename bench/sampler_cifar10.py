@@ -32,6 +32,7 @@ import synth
 from bench._report import RESULTS, ROOT, report
 from bench.effect import TASKS, Context
 from synth import data, viz
+from synth import metrics
 from synth.measures import effect
 
 STAGES = (2.0, 1.0, 0.5, 0.25)  # step-size multipliers of the annealed sampler's four stages
@@ -53,7 +54,7 @@ def staged(model, seeds, labels, objective, eps, step, stages=STAGES, noise=None
 def class_means(model, n=5000) -> torch.Tensor:
     """(10, D) the model's mean representation R(x) of real training images per class."""
     train = data.cifar10("train").subset(n, seed=1)
-    feats = synth.measures.metrics.features(model, train.images.float() / 255)
+    feats = metrics.features(model, train.images.float() / 255)
     return torch.stack([feats[train.labels == c].mean(0) for c in range(10)])
 
 

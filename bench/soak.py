@@ -56,7 +56,8 @@ def _children(pid: int) -> list[int]:
 def start_server(port: int, log: Path) -> subprocess.Popen:
     """``python app.py`` on ``port`` (bundled models only), its output in ``log``."""
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "0"}
-    return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    with log.open("w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def connect(url: str, server: subprocess.Popen, timeout: float = 600):
@@ -133,7 +134,10 @@ def main(argv=None):
         memory.append((time.time() - t_start, end))
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
     measured = [(t, m) for t, m in memory if t >= 60 * args.warm_up_minutes]
     warm = measured[0][1]
     mean_t, mean_m = statistics.fmean(t for t, _ in measured), statistics.fmean(m for _, m in measured)

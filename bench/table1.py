@@ -29,7 +29,7 @@ import torch
 import synth
 from bench._report import ROOT, report
 from synth import viz
-from synth.measures import metrics
+from synth import metrics
 from synth.batch.cli import open_images
 
 FIGURE = ROOT / "docs" / "figures" / "table1_cifar10_l2.png"
@@ -136,7 +136,7 @@ def main(argv=None):
                 f"**{scores['inception_score']:.2f}** +- {scores['inception_score_std']:.2f} (the paper: 7.5), FID "
                 f"**{scores['fid']:.2f}** to the training images. " if isinstance(scores, dict) else
                 "Not the paper's numbers: its Inception Score (7.5) and FID need Inception-v3 weights, which "
-                "`synth fd` adds when they are on the machine (`synth.measures.metrics.inception_weights_path`). ")
+                "`synth fd` adds when they are on the machine (`synth.metrics.inception_weights_path`). ")
            + f"Samples, seeds and standard twin per class: `docs/figures/{FIGURE.name}`.", "",
            f"![Table 1 samples](docs/figures/{FIGURE.name})"]
     report("table1", {"n": n, "n_compare": m, "headline": headline, "full": full, "rows": rows}, "\n".join(md))

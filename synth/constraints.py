@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from .randomness import Generators, draw
 
 __all__ = ["Constraint", "L2Ball", "LinfBall", "Unconstrained", "Masked", "BlockMeanConsistent", "LuminanceKept", "ball",
-           "l2_norm", "luminance"]
+           "l2_norm", "luminance", "shift_to_target"]
 
 _TINY = 1e-12  # guards the division of an all-zero gradient (e.g. a saturated class score)
 
@@ -140,19 +140,21 @@ class Masked:
         return f"Masked({self.constraint!r})"
 
 
-def shift_to_target(x: torch.Tensor, direction: torch.Tensor, measure, expand, target: torch.Tensor, bound: float,
-                    iterations: int = 30) -> torch.Tensor:
+def shift_to_target(x: torch.Tensor, direction: float | torch.Tensor, measure, expand, target: torch.Tensor,
+                    bound: float, iterations: int = 30) -> torch.Tensor:
     """``clamp(x + expand(t) * direction, 0, 1)`` with the scalar ``t`` of each group (a pixel, a block) for which
     ``measure`` of it equals ``target``: the exact Euclidean projection of ``x`` onto {c in [0, 1]: measure(c) = target}
-    when ``measure`` is a weighted sum over the group with ``direction`` its weights (KKT). Found by bisection on
+    when ``measure`` is a weighted sum over the group with weights proportional to ``direction`` (KKT). Found by bisection on
     ``t`` in [-bound, bound], over which ``measure`` rises monotonically from its value at 0 to its value at 1.
 
     Args:
         x: (N, C, H, W) images in [0, 1].
-        direction: broadcastable to ``x``, the non-negative weights.
+        direction: a number or a tensor broadcastable to ``x``, non-negative: how much each value moves per unit of ``t``.
         measure: images -> (N, ...) the constrained quantity per group, the shape of ``target``.
         expand: (N, ...) group scalars -> broadcastable to ``x``.
         target: the values to reach, in the range ``measure`` takes over [0, 1] images.
+        bound: ``t`` is searched in [-bound, bound]; large enough that ``x + bound * direction`` is white and
+            ``x - bound * direction`` black.
         iterations: bisection steps (30: ``t`` to ``2 * bound / 2**30``).
     """
     lo = torch.full_like(target, -bound).expand(len(x), *target.shape[1:]).contiguous()
@@ -183,18 +185,21 @@ class BlockMeanConsistent:
     def __init__(self, constraint: Constraint, low_res: torch.Tensor, factor: int, iterations: int = 30):
         self.constraint, self.low_res, self.factor, self.iterations = constraint, low_res, factor, iterations
 
+    def _down(self, v):
+        return F.avg_pool2d(v, self.factor)
+
+    def _up(self, t):
+        return F.interpolate(t, scale_factor=self.factor, mode="nearest")
+
     def _block_mean_up(self, v):
-        k = self.factor
-        return F.interpolate(F.avg_pool2d(v, k), scale_factor=k, mode="nearest")
+        return self._up(self._down(v))
 
     def direction(self, grad):
         return self.constraint.direction(grad - self._block_mean_up(grad))
 
     def consistent(self, x: torch.Tensor) -> torch.Tensor:
         """Project (N, C, H, W) images in [0, 1] onto ``avg_pool(x, k) == low_res`` within [0, 1], block by block."""
-        k = self.factor
-        return shift_to_target(x, 1.0, lambda c: F.avg_pool2d(c, k), lambda t: F.interpolate(t, scale_factor=k, mode="nearest"),
-                               self.low_res.to(x), 1.0, self.iterations)
+        return shift_to_target(x, 1.0, self._down, self._up, self.low_res.to(x), 1.0, self.iterations)
 
     def project(self, x, anchor):
         return self.consistent(self.constraint.project(x, anchor))

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from synth.measures import metrics
+from synth import metrics
 
 
 def test_psnr_full_and_masked():

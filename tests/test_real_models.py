@@ -6,7 +6,8 @@ import torch
 
 import synth
 from synth import data
-from synth.measures import effect, metrics
+from synth import metrics
+from synth.measures import effect
 from synth.train import center, evaluate, load_size
 
 from .conftest import bundled_or_skip, shared_data_or_skip

@@ -277,7 +277,7 @@ def frechet(args, ctx) -> dict | None:
     """Frechet distance between ``--a`` and ``--b`` in ``--features``' penultimate layer (feature extraction sharded
     by index over the processes); with the Inception weights present, Inception Score of ``--a`` and FID too."""
     from .. import load_model
-    from ..measures.metrics import frechet_distance, inception_scores
+    from ..metrics import frechet_distance, inception_scores
     model = load_model(args.features, device=ctx.device)
     sets = [open_images(spec, model.input_size) for spec in (args.a, args.b)]
     counts = [min(args.n or len(s), len(s)) for s in sets]
@@ -296,7 +296,7 @@ def frechet(args, ctx) -> dict | None:
            "frechet_distance": frechet_distance(*feats)}
     scores = inception_scores(sets[0].get(list(range(counts[0]))), sets[1].get(list(range(counts[1])))) \
         if args.inception else None
-    out["inception"] = scores if scores else "Inception weights absent (see synth.measures.metrics.inception_weights_path)"
+    out["inception"] = scores if scores else "Inception weights absent (see synth.metrics.inception_weights_path)"
     return out
 
 

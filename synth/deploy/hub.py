@@ -39,7 +39,8 @@ def card_of(name: str, assets: Path = ASSETS) -> dict:
 
 
 def lineage(card: dict) -> list[dict]:
-    """The training runs that made a model, oldest first: each {name, epochs, wall_minutes, clean_acc, robust_acc}
+    """The training runs that made a model, oldest first: each {epochs, wall_minutes, augmentation, attack, clean_acc,
+    robust_acc}
     (a card's ``training.init_from`` names the run its weights started from)."""
     runs, node = [], {"training": card.get("training"), "metrics": card.get("metrics")}
     while node and node.get("training"):

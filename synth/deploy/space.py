@@ -94,13 +94,19 @@ def front_matter(root: Path, hub_models: dict[str, str], hardware: str | None):
                          tags=["adversarial-robustness", "image-synthesis", "image-generation", "inpainting"], **extra)
 
 
+def _task_list() -> str:
+    """The registered tasks in tab order, as words: "generate, inpaint, ... and interpolate"."""
+    from ..tasks import registered
+    names = [t.name.replace("_", " ") for t in registered()]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 SPACE_TEXT = """
 # synth: image synthesis with a single robust classifier
 
-Generation, inpainting, translation, super-resolution, sketch-to-image, feature painting and BIGRoC boosting
-and interpolation, all by projected gradient descent on the input of one adversarially robust classifier
-(Santurkar et al., NeurIPS 2019). Tick *compare with the standard model* in any tab: the same steps on a
-non-robust network barely change the image.
+One tab per task (""" + _task_list() + """), all by projected gradient descent on the input of one adversarially
+robust classifier (Santurkar et al., NeurIPS 2019). Tick *compare with the standard model* in any tab: the same
+steps on a non-robust network barely change the image.
 
 The models were trained from scratch on CPUs by the synth project; each has a JSON card beside its weights
 in `assets/models` (recipe, cost, clean and robust accuracy).

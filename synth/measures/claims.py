@@ -12,7 +12,7 @@ The sentence is shown as Markdown right under the output it describes (printed o
 notebook). Quick mode (CI: few samples, few steps) checks the same conditions unless a claim
 gives its own ``quick`` condition, or ``quick=None`` for a claim that needs the full run's sample
 size (it is still rendered from the quick run's numbers, marked as not checked).
-What lives elsewhere: the measures themselves (``synth.measures.metrics``, ``synth.measures.effect``).
+What lives elsewhere: the measures themselves (``synth.metrics``, ``synth.measures.effect``).
 """
 from __future__ import annotations
 

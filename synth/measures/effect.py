@@ -11,7 +11,7 @@ inputs three times: the starts, the robust model's results and the standard twin
 
 :data:`CRITERIA` states what counts as showing the effect (the thresholds are data, in one
 place); :func:`compare` measures the three columns and checks them. What lives elsewhere: the
-metrics themselves (``synth.measures.metrics``) and the task functions that make the images.
+metrics themselves (``synth.metrics``) and the task functions that make the images.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from . import metrics
+from .. import metrics
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,22 @@ from ..model import RobustClassifier
 from .card import HUB_CONFIG, HUB_WEIGHTS, from_card
 from .safe import ModelUnavailableError
 
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The errors of a request that got no answer, whichever HTTP client this huggingface_hub uses (requests' are
+    OSErrors; httpx's and its fork httpx2's are not)."""
+    import importlib
+    errors = [OSError]
+    for module in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(module).TransportError)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+TRANSPORT_ERRORS = _transport_errors()
+
 PREFIX = "hf:"
 
 
@@ -52,7 +68,7 @@ def download(ref: str, filename: str) -> str:
                 get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=revision), timeout=PROBE_TIMEOUT)
             except HfHubHTTPError:
                 raise  # the Hub answered (no such repository, revision or file): reported below
-            except Exception as err:  # a transport error: refused, unresolved, timed out
+            except TRANSPORT_ERRORS as err:  # refused, unresolved, timed out
                 raise LocalEntryNotFoundError(f"{constants.ENDPOINT} did not answer ({type(err).__name__})") from err
         return hf_hub_download(repo_id, filename, revision=revision)
     except (RepositoryNotFoundError, GatedRepoError) as err:

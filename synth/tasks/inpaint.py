@@ -11,7 +11,7 @@ from ..imageio import to_mask, to_pil, to_tensor
 from ..objectives import class_score, masked_distance
 from ._common import config, images, predict_labels, run
 from ..randomness import Generators, draw
-from .registry import BenchRow, Option, Task, register
+from .registry import BenchRow, ball_sweep, Option, Task, register
 from .results import TaskResult
 
 
@@ -168,4 +168,4 @@ register(Task(
     columns=lambda res, options, batch: {"patch": int(res.mask[0].sum().sqrt())},
     # the default is chosen on holes of half the side over the object, judged on the filled region
     bench=(BenchRow(options={"patch_fraction": 0.5, "centre": True}, region="mask", psnr=True,
-                    sweep=tuple({"eps": float(e), "steps": 40, "step_size": round(2.5 * e / 40, 4)} for e in (1, 2, 4, 8))),)))
+                    sweep=ball_sweep((1, 2, 4, 6, 8), steps=40)),)))

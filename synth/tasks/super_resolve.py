@@ -8,11 +8,11 @@ import torch.nn.functional as F
 
 from ..constraints import BlockMeanConsistent, ball
 from ..imageio import to_tensor
-from ..measures.metrics import psnr, ssim
+from ..metrics import psnr, ssim
 from ..objectives import class_score
 from ..presets import UPSAMPLINGS
 from ._common import config, predict_labels, run
-from .registry import BenchRow, Option, Task, register
+from .registry import BenchRow, ball_sweep, Option, Task, register
 from .results import TaskResult
 
 
@@ -108,5 +108,4 @@ register(Task(
     options=(Option("factor", "2, 4 or 8 (default: the preset's)", int),),
     # x4 from 8 px, every result shrinking back to its input (block means kept): the radius says how much detail the
     # model may add; the default is chosen by the robust-vs-standard rule on these
-    bench=(BenchRow(psnr=True, sweep=tuple({"eps": float(e), "steps": 40, "step_size": round(2.5 * e / 40, 4)}
-                                           for e in (2, 4, 5, 6, 8))),)))
+    bench=(BenchRow(psnr=True, sweep=ball_sweep((2, 4, 5, 6, 8), steps=40)),)))
