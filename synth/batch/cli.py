@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import presets
+from .. import distributed, presets
 from . import jobs
 from ..data import DataMissingError
 from ..imageio import ImageError, to_tensor
@@ -288,7 +288,7 @@ def frechet(args, ctx) -> dict | None:
         mine = [b for k, b in enumerate(jobs.batches(n, args.batch_size)) if k % ctx.world == ctx.rank]
         with torch.no_grad():
             part = {b.start: model.representation(s.get(list(b)).to(model.device)).float().cpu() for b in mine}
-        merged = {k: v for d in jobs.gather(ctx, part) for k, v in d.items()}
+        merged = {k: v for d in distributed.gather(ctx, part) for k, v in d.items()}
         feats.append(torch.cat([merged[k] for k in sorted(merged)]))
     if not ctx.main:
         return None
@@ -401,7 +401,7 @@ def main(argv=None) -> int:
     ctx = None
     try:
         check(args)
-        ctx = jobs.start(args.device)
+        ctx = distributed.start(args.device)
         if args.command == "fd":
             result = frechet(args, ctx)
             if result is not None:
@@ -439,7 +439,7 @@ def main(argv=None) -> int:
         return 2
     finally:
         if ctx is not None:
-            jobs.stop(ctx)
+            distributed.stop(ctx)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from torchvision.transforms.v2 import TrivialAugmentWide
 from tqdm import tqdm
 
 from .. import data
-from ..batch import jobs
+from .. import distributed
 from . import ddp
 from ..architectures import build
 from ..constraints import ball
@@ -270,7 +270,7 @@ class Run:
     ``shipped`` is what is evaluated and written: the weight average with ``--ema``, else the model itself.
     """
     args: argparse.Namespace
-    ctx: jobs.Context  # this process's rank of the torchrun job (rank 0 of 1 without torchrun)
+    ctx: distributed.Context  # this process's rank of the torchrun job (rank 0 of 1 without torchrun)
     device: torch.device
     size: int  # training resolution
     side: int  # the side the data set is loaded at (crops are taken from it)
@@ -305,7 +305,7 @@ def setup(args) -> Run:
     """Data, model (from ``--init-from`` when given), optimiser, weight average and augmentation of a run."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    ctx = jobs.start(args.device)
+    ctx = distributed.start(args.device)
     torch.manual_seed(args.seed)  # after joining the process group, which may draw from the global stream
     if args.batch_size % ctx.world:
         raise ValueError(f"--batch-size {args.batch_size} must divide by the {ctx.world} processes (equal shares)")
@@ -514,9 +514,9 @@ def main(argv=None):
         if run.ctx.main:
             print(json.dumps(entry), flush=True)
         save_checkpoint(run, epoch + 1)
-        jobs.barrier(run.ctx)
+        distributed.barrier(run.ctx)
     if not run.ctx.main:  # rank 0 evaluates and writes the one card
-        jobs.stop(run.ctx)
+        distributed.stop(run.ctx)
         return
     shipped = run.shipped.eval()
     train_threads = torch.get_num_threads()
@@ -530,7 +530,7 @@ def main(argv=None):
     print(f"final: clean {clean:.2f}% ({len(run.test)} images)  robust {robust_acc} ({len(final)})  ({time.time() - t0:.0f}s)")
     save_bundled(shipped, make_card(run, clean, robust_acc, len(final), train_threads), Path(args.out_dir))
     print(f"wrote {args.out_dir}/{args.name}.safetensors and .json")
-    jobs.stop(run.ctx)
+    distributed.stop(run.ctx)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from synth.batch import jobs
+from synth.distributed import Context
 from synth.batch.cli import main
 
 from ..conftest import bundled_or_skip
@@ -91,7 +92,7 @@ def test_a_killed_job_restarted_gives_the_same_files(tmp_path, model):
         time.sleep(0.05)
     job.send_signal(signal.SIGKILL)
     job.wait()
-    done = len(jobs.Output(out, jobs.Context()).records())
+    done = len(jobs.Output(out, Context()).records())
     assert 2 <= done < 12, done  # killed halfway
     again = synth(*args, "--out", str(out))
     assert again.returncode == 0, again.stderr[-2000:]
