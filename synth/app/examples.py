@@ -62,6 +62,24 @@ class Examples:
             Image.alpha_composite(Image.open(self.images[i]).convert("RGBA"), Image.open(mask)).convert("RGB").save(composite)
         return {"background": str(composite) if show_mask else self.images[i], "layers": [mask], "composite": str(composite)}
 
+    def index_of(self, path, mask: str | None = None) -> int | None:
+        """The example whose photo ``path`` shows (as it is, or with ``mask``, default the inpainting mask, drawn on
+        it as :meth:`editor_value` shows it): a mean difference under 3/255 at 32 x 32, which the editor's lossy
+        re-encoding of its photo stays within and two different photos do not; None for any other image."""
+        from ..imageio import to_tensor
+        from .inputs import decoded
+        try:
+            shown = to_tensor(decoded(path), (32, 32))
+        except Exception:  # noqa: BLE001 - not a readable image: not an example either
+            return None
+        mask = mask or self.mask
+        for i, photo in enumerate(self.images):
+            composite = Path(self.editor_value(i, mask)["composite"])
+            for candidate in (photo, composite):
+                if (to_tensor(candidate, (32, 32)) - shown).abs().mean() < 3 / 255:  # (the editor re-encodes: WebP)
+                    return i
+        return None
+
     def sketch_value(self, i: int = 0) -> dict:
         """A Sketchpad value: the sketch of example ``i`` as the background, nothing drawn yet."""
         return {"background": self.sketches[i], "layers": [], "composite": self.sketches[i]}

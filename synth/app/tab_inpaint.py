@@ -37,9 +37,8 @@ def build(store, examples=()):
             # an example comes with its class (the papers fill in the true class); an upload's class is predicted
             label = class_dropdown(store, with_predict=True,
                                    value=store.get(store.default).classes[examples.labels[0]] if examples else None)
-            if examples:
-                example_sets_class(store, shown, examples, model, label)
-            editor.upload(lambda: PREDICTED, None, label, queue=False)
+            if examples:  # an example's click or upload sets its class; any other upload's is left to the model
+                example_sets_class(store, shown, examples, model, label, upload=editor)
             with settings("The region first gets a smooth fill from its border (*harmonic*) or, as in the paper, the "
                           "image's mean colour (*mean*). Then small steps (projected gradient descent) raise the model's "
                           "score for the class, moving only the region or, as in the paper, the whole image with a "

@@ -116,18 +116,36 @@ def class_dropdown(store: ModelStore, with_predict: bool = False, label: str = "
                        allow_custom_value=True)
 
 
-def example_sets_class(store: ModelStore, shown: gr.Examples, examples, model: gr.Dropdown, label: gr.Dropdown):
+def example_sets_class(store: ModelStore, shown: gr.Examples, examples, model: gr.Dropdown, label: gr.Dropdown,
+                       upload: gr.components.Component | None = None):
     """Clicking example ``i`` of ``shown`` also sets ``label`` to the class of the photo it shows (as the papers fill
-    in and draw the true class), when the selected model has that class; otherwise ``label`` is left as it is."""
+    in and draw the true class), when the selected model has that class. With ``upload`` (an editor whose value has a
+    ``background``), an upload sets ``label`` too: to the example's class when the photo is one of the examples (the
+    editor reports its ready value as an upload), else to "predicted by the model"."""
     names = [store.get(store.default).classes[y] for y in examples.labels]
 
-    def pick(picked, model_name):
-        name = names[picked[0]]
+    def known(name, model_name):
         try:
-            return name if name in store.get(model_name).classes else gr.update()
-        except Exception:  # a model that cannot load says so on its own change event
-            return gr.update()
+            return name in store.get(model_name).classes
+        except Exception:  # noqa: BLE001 - a model that cannot load says so on its own change event
+            return False
+
+    def pick(picked, model_name):
+        return names[picked[0]] if known(names[picked[0]], model_name) else gr.update()
     shown.dataset.click(pick, [shown.dataset, model], label, queue=False)
+
+    def photo_changed(value, model_name, last):
+        """A new photo in ``upload`` (a path Gradio names after the content; drawing on it keeps the path): its
+        example's class, else "predicted by the model"; the same photo: the class as the visitor left it."""
+        photo = (value or {}).get("background")
+        if photo is None or photo == last:
+            return gr.update(), last
+        i = examples.index_of(photo)
+        return (names[i] if i is not None and known(names[i], model_name) else PREDICTED), photo
+    if upload is not None:
+        last = gr.State(None)
+        upload.change(photo_changed, [upload, model, last], [label, last], queue=False, trigger_mode="always_last",
+                      api_visibility="private", show_progress="hidden")
 
 
 def follow_model(store: ModelStore, task: str, model: gr.Dropdown, controls: dict, label: gr.Dropdown | None = None,
