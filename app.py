@@ -13,6 +13,7 @@ import gradio as gr
 from synth.app import gpu
 from synth.app.examples import example_images
 from synth.app.store import ModelStore
+from synth.app.views import serve_images_whole
 from synth.app.widgets import DISPLAY_CSS, add_model_box
 from synth.tasks import registered
 
@@ -43,6 +44,7 @@ TABS = [(tab.TITLE, tab) for tab in tabs()]
 def build_demo(store: ModelStore | None = None) -> gr.Blocks:
     """Assemble the tabs around one model store (tests pass a store with a stub model)."""
     store = store or ModelStore()
+    serve_images_whole()
     if store.default is None:
         with gr.Blocks(title="synth") as demo:
             gr.Markdown(INTRO + "\n\n**No bundled model found in assets/models.** Train one with "

@@ -99,14 +99,15 @@ def main():
     through_server = out[first_title]["concurrent_max"]
     out["pgd_only"] = {"one_request": alone, f"{CONCURRENT}_merged": merged, "samples_per_request": per_visitor,
                        "server_over_merged": through_server / merged}
+    rounds = ", ".join(f"{t:.2f}" for t in sorted(out[first_title]["rounds_max"]))
     md = (f"Latency of each tab's default request on `{store.default}` through the API (client on the same machine; one "
           f"visitor: median of 3; {CONCURRENT} visitors at once, each with its own class and seed):\n\n"
           f"| tab | one visitor | with *compare* | {CONCURRENT} at once: median / max | max / one visitor | "
           f"batched PGD calls for the {CONCURRENT} |\n|---|---:|---:|---:|---:|---:|\n" + "\n".join(rows)
           + f"\n\nThe floor on this CPU, PGD alone without the server: one default {first_title} request ({per_visitor} "
           f"sample(s)) {alone:.2f} s, the {CONCURRENT} requests' {CONCURRENT * per_visitor} samples merged into one call "
-          f"{merged:.2f} s (median of {REPEATS}). Through the server the last of the {CONCURRENT} finished after {through_server:.2f} s (the median "
-          f"of {REPEATS} rounds: {', '.join(f'{t:.2f}' for t in sorted(out[first_title]['rounds_max']))} s): "
+          f"{merged:.2f} s (median of {REPEATS}). Through the server the last of the {CONCURRENT} finished after "
+          f"{through_server:.2f} s (the median of {REPEATS} rounds: {rounds} s): "
           f"{through_server / merged:.2f}x the merged call (the demo's target: at most 1.3x).")
     report("app_latency", {"model": store.default, "concurrent": CONCURRENT, "results": out}, md, doc="docs/results.md")
 

@@ -17,6 +17,11 @@ from synth.app.widgets import DISPLAY_CSS
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# every image of the tab's panel has loaded (Gradio fetches result images after the status line is written)
+IMAGES_LOADED = """(endpoint) => {
+  const panel = document.querySelector(`#${endpoint}-result`)?.closest('[role=tabpanel]');
+  return !!panel && [...panel.querySelectorAll('img')].every((img) => img.complete && img.naturalWidth > 0);
+}"""
 VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
 
 
@@ -57,6 +62,10 @@ def main():
                     panel.get_by_label("compare with the standard (non-robust) model").check()
                 panel.get_by_role("button", name=tab.BUTTON, exact=True).click()
                 page.locator(f"#{endpoint}-status").filter(has_text="Done").first.wait_for(timeout=args.timeout * 1000)
+                # the result images fetched too (a full-page capture does not scroll: images below a phone's first
+                # screen, lazily loaded, are asked for now, as a visitor's scrolling would)
+                page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach((img) => { img.loading = 'eager'; })")
+                page.wait_for_function(IMAGES_LOADED, arg=endpoint, timeout=30_000)
                 name = f"{endpoint}-{view}" + ("-compare" if args.compare else "")
                 page.screenshot(path=str(args.out / f"{name}.png"), full_page=True)
                 if view == "phone":

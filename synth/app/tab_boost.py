@@ -93,7 +93,7 @@ def build(store, examples=()):
         if predicted:  # decided once, by the requested model, so that the standard twin gets the same target
             y = int(m0.predict(x.to(m0.device))[0].argmax())
         target_note = (f"Target: **{m0.classes[y]}** ({'the robust model' if m0.robust else 'the model'}'s prediction of the "
-                       f"image{'' if drawn is None else f'; the generator drew a {m0.classes[drawn]}'})." if predicted
+                       f"image{'' if drawn is None else f'; the generator was asked for {m0.classes[drawn]}'})." if predicted
                        else f"Target: **{m0.classes[y]}** (your choice).")
         options = dict(eps=float(eps), steps=n_steps, max_prob=float(max_prob or 1.0))
 

@@ -4,6 +4,9 @@ Nothing here runs a model (but for :func:`probs_of`'s one forward pass) or build
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -13,6 +16,33 @@ from ..imageio import to_pil
 
 DISPLAY = 256  # px: every image is shown at this size (nearest-neighbour, no blur); its file stays true-size
 ROLES = ("robust", "standard")  # the curves' legend: the requested model, then its standard twin
+
+
+def save_pil_whole(img: Image.Image, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio's ``processing_utils.save_pil_to_cache``, but never rewriting a file a visitor may be downloading.
+
+    Gradio names each output image's file after its bytes and rewrites it in place on every save; a streamed tab
+    sends its unchanged start image with every live update, so the browser can be fetching the file while it is
+    truncated and written again ("Too much data for declared Content-Length", an empty panel). Here a file with
+    those bytes is left as it is, and a new one appears whole (written beside it, then renamed).
+    """
+    from gradio import processing_utils
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    return str(path)
+
+
+def serve_images_whole() -> None:
+    """Make Gradio save output images with :func:`save_pil_whole` (its array saver goes through it too)."""
+    from gradio import processing_utils
+    processing_utils.save_pil_to_cache = save_pil_whole
 
 
 def pil(x: torch.Tensor) -> Image.Image:
