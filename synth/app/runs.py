@@ -267,8 +267,8 @@ def stream(store, name: str, compare: bool, make_job: Callable, steps: int, prog
         results[n] = box["result"]
     final = finish(results) if finish is not None else {}
     if status is not None:
-        final[status] = (f"Done: {total} PGD steps on {' and '.join(f'`{n}`' for n in names)} in "
-                         f"{time.perf_counter() - started:.1f} s.")
+        each = f"`{names[0]}`" + "".join(f", and the same on `{n}`" for n in names[1:])  # the chart's steps per model
+        final[status] = f"Done: {steps} steps on {each} in {time.perf_counter() - started:.1f} s."
     if final:
         yield final
     return results

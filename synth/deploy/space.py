@@ -106,7 +106,7 @@ SPACE_TEXT = """
 
 One tab per task (""" + _task_list() + """), all by projected gradient descent on the input of one adversarially
 robust classifier (Santurkar et al., NeurIPS 2019). Tick *compare with the standard model* in any tab: the same
-steps on a non-robust network barely change the image.
+steps on a non-robust network add only a speckle of noise, not the class.
 
 The models were trained from scratch on CPUs by the synth project; each has a JSON card beside its weights
 in `assets/models` (recipe, cost, clean and robust accuracy).

@@ -169,7 +169,7 @@ def test_the_result_updates_live_during_a_run(page):
         if result.count() and (src := result.first.get_attribute("src")) and (not sources or sources[-1] != src):
             sources.append(src)
         time.sleep(0.05)
-    assert status.inner_text().startswith("Done: 1000 PGD steps")
+    assert status.inner_text().startswith("Done: 1000 steps")
     assert len(sources) >= 3, f"the result changed {len(sources) - 1} times during the run"
     assert len(progress_lines) >= 2
 

@@ -127,7 +127,7 @@ def test_the_staged_space_starts_and_generates(tmp_path):
         else:
             pytest.fail("the staged Space did not start in 120 s")
         out = client.predict("cifar10-l2", "cat", "multivariate", 1.0, 5, 0.5, 0, False, 0.99, 2, api_name="/generate")
-        assert out[-1].startswith("Done: 5 PGD steps on `cifar10-l2`")
+        assert out[-1].startswith("Done: 5 steps on `cifar10-l2`")
     finally:
         server.terminate()
         server.wait(timeout=30)
