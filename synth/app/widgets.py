@@ -220,8 +220,8 @@ def shown_image(label: str, elem_id: str | None = None) -> gr.Image:
 CURVE_COLOURS = {"robust": "#2563eb", "standard": "#f97316"}
 
 
-CURVE_NOTE = ("A higher or faster curve is not a better image: both models reach a high score, the standard one with "
-              "changes a person cannot see, the robust one only by changing what the image shows.")
+CURVE_NOTE = ("A higher or faster curve is not a better image: the standard model raises its score with changes a person "
+              "cannot see, the robust one only by changing what the image shows.")
 
 
 def loss_plot():
