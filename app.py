@@ -21,8 +21,9 @@ INTRO = """# synth: images made by a classifier
 **Start here:** press the button of the first tab (*Generate*). An image classifier trained to resist small,
 invisible changes (a *robust* model) turns noise into pictures of a class, fills holes, turns horses into zebras and
 sketches into images. Tick *compare with the standard model* in any tab to see an ordinary classifier try the same:
-it is just as sure of the class, yet the image gains only a speckle of noise, not the class. Each tab says what to look for; the technical knobs are
-under *settings*. (Santurkar et al., *Image Synthesis with a Single (Robust) Classifier*, NeurIPS 2019.)"""
+it is just as sure of the class, yet the image gains only a speckle of noise, not the class. Each tab says what to
+look for; the technical knobs are under *settings*. (Santurkar et al., *Image Synthesis with a Single (Robust)
+Classifier*, NeurIPS 2019.)"""
 
 
 def tabs() -> list:
