@@ -10,7 +10,7 @@ import os
 
 import gradio as gr
 
-from synth.app import gpu
+from synth.app import gpu, runs
 from synth.app.examples import example_images
 from synth.app.store import ModelStore
 from synth.app.views import serve_images_whole
@@ -68,6 +68,8 @@ QUEUE = dict(default_concurrency_limit=1, max_size=64)
 
 
 def main():
+    if gpu.device() == "cpu":
+        runs.dedicate_compute_thread()  # before any torch work: PGD owns the cores, the rest computes single-threaded
     store = ModelStore()
     if gpu.zero_gpu():
         store.preload()  # ZeroGPU: models go to CUDA at start-up, outside the GPU-decorated callbacks

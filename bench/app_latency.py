@@ -22,7 +22,7 @@ from bench._report import report
 
 from app import QUEUE, TABS, build_demo
 from synth.app.requests import tab_requests
-from synth.app.runs import BATCHER
+from synth.app.runs import BATCHER, dedicate_compute_thread
 from synth.app.store import ModelStore
 from synth.app.widgets import DISPLAY_CSS
 
@@ -33,6 +33,7 @@ TITLES = {tab.__name__.rsplit(".tab_", 1)[1]: title for title, tab in TABS}  # e
 
 def main():
     from gradio_client import Client
+    dedicate_compute_thread()  # as app.py's main() does on a CPU, before any torch work; the floor below runs there too
     store = ModelStore(published=False)
     demo = build_demo(store)
     demo.queue(**QUEUE)

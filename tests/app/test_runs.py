@@ -154,3 +154,28 @@ def test_friendly_errors_on_plain_and_streaming_callbacks():
     assert next(gen) == 1
     with pytest.raises(gr.Error, match="unknown class"):
         next(gen)
+
+
+def test_a_dedicated_compute_thread_owns_the_cores_and_runs_every_call():
+    """In a fresh process (it changes the process's thread counts): after ``dedicate_compute_thread(2)`` the main
+    thread and any new thread compute single-threaded, the compute thread with 2 threads, and a batched call made from
+    a request's thread runs there, with the same images as before."""
+    import subprocess
+    import sys
+    code = """
+import threading, torch
+from synth.app import runs
+runs.dedicate_compute_thread(2)
+seen = {}
+def task(model, label, seeds, callback, bf16, **options):
+    seen["thread"], seen["threads"] = threading.current_thread().name, torch.get_num_threads()
+    return "done"
+other = {}
+t = threading.Thread(target=lambda: other.setdefault("threads", torch.get_num_threads())); t.start(); t.join()
+job = runs.Job(None, task, {"label": torch.zeros(2), "seeds": torch.zeros(2, 3, 4, 4)})
+result = runs.MicroBatcher(window=0).run("k", job)
+print(torch.get_num_threads(), other["threads"], seen["thread"].startswith("synth-compute"), seen["threads"], result)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["1", "1", "True", "2", "done"]
