@@ -14,19 +14,19 @@ from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil, top5
 from .widgets import (settings, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
-                      primary_button, result_panel, seed_box, shown_image)
+                      primary_button, result_panel, seed_box)
 
 FIELDS = ("eps", "steps", "max_prob")  # the step size is BIGRoC's eps / steps
 UPLOAD = "my image"
 
 
 def generator_sources() -> dict[str, str]:
-    """{choice shown in the tab: bundled generator name}, e.g. "sample the bundled VAE (cifar10-cvae)"."""
+    """{choice shown in the tab: bundled generator name}, e.g. "an image made by a small generator (cifar10-cvae, a VAE)"."""
     from ..generators import ASSETS, bundled_generators
 
     def kind(name: str) -> str:
         return json.loads((ASSETS / f"{name}.json").read_text())["kind"].split()[-1]
-    return {f"sample the bundled {kind(name)} ({name})": name for name in bundled_generators()}
+    return {f"an image made by a small generator ({name}, a {kind(name)})": name for name in bundled_generators()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -66,7 +66,8 @@ def build(store, examples=()):
                 gr.Examples([[e] for e in examples], [image])
             model = model_dropdown(store)
             label = class_dropdown(store, with_predict=True)
-            with settings("BIGRoC (Ganz and Elad): a few small steps (projected gradient descent) raise the model's "
+            with settings("The method is BIGRoC (boosting image generation via a robust classifier): a few small steps "
+                          "(projected gradient descent) raise the model's "
                           "score for the target class, never moving the image further than *eps*; the *confidence cap* "
                           "stops an image once the model is that sure."):
                 controls = pgd_controls(cfg, FIELDS)
@@ -74,9 +75,9 @@ def build(store, examples=()):
             compare = compare_box()
             go = primary_button(BUTTON)
         with gr.Column():
-            before = shown_image("before")
+            panel = result_panel("boost", "classifier's probabilities after boosting", compare=compare, start="before")
+            before = panel.start
             probs_before = gr.Label(label="classifier's probabilities before boosting (robust model)", num_top_classes=5)
-            panel = result_panel("boost", "classifier's probabilities after boosting", compare=compare)
             change = change_panel()
 
     @friendly

@@ -11,7 +11,7 @@ from .inputs import FIT_NOTE, PREDICTED, ImageUpload, check_steps, image_input, 
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
-                      primary_button, result_panel, settings, shown_image)
+                      primary_button, result_panel, settings)
 
 TITLE = "Colorize"
 BUTTON = "Colorize"  # its primary button
@@ -38,8 +38,8 @@ def build(store, examples=()):
             compare = compare_box()
             go = primary_button(BUTTON)
         with gr.Column():
-            grey_img = shown_image("the grey photo (the start)")
-            panel = result_panel("colorize", compare=compare)
+            panel = result_panel("colorize", compare=compare, start="the grey photo (the start)")
+            grey_img = panel.start
             change = change_panel()
 
     @friendly

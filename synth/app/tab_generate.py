@@ -11,7 +11,7 @@ from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import image_grid, pil
 from .widgets import (settings, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values, primary_button,
-                      result_panel, seed_box, shown_image)
+                      result_panel, seed_box)
 
 FIELDS = ("eps", "steps", "step_size", "max_prob")
 
@@ -40,8 +40,8 @@ def build(store, examples=()):
                 controls = pgd_controls(cfg, FIELDS)
                 seed = seed_box()
         with gr.Column():
-            seed_img = shown_image("seeds")
-            panel = result_panel("generate", compare=compare)
+            panel = result_panel("generate", compare=compare, start="seeds (the start)")
+            seed_img = panel.start
 
     @friendly
     def run(model_name, label_name, seed_kind, eps, steps, step_size, seed_v, compare_v, max_prob=None, count_v=1,

@@ -10,7 +10,7 @@ from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (settings, BRUSH, change_panel, class_dropdown, compare_box, example_sets_class, follow_model,
-                      model_dropdown, pgd_controls, preset_values, primary_button, result_panel, shown_image)
+                      model_dropdown, pgd_controls, preset_values, primary_button, result_panel)
 
 FIELDS = ("eps", "steps", "step_size", "lam")
 
@@ -51,8 +51,8 @@ def build(store, examples=()):
             compare = compare_box()
             go = primary_button(BUTTON)
         with gr.Column():
-            corrupted = shown_image("start (the region filled)")
-            panel = result_panel("inpaint", compare=compare)
+            panel = result_panel("inpaint", compare=compare, start="start (the region filled)")
+            corrupted = panel.start
             change = change_panel()
 
     @friendly

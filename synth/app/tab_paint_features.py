@@ -8,7 +8,7 @@ from ..tasks import paint_features
 from .inputs import FIT_NOTE, MaskEditor, check_steps, editor_input, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
-from .views import DISPLAY
+from .views import DISPLAY, ROLES
 from .widgets import (settings, BRUSH, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
                       primary_button, result_panel)
 
@@ -40,8 +40,8 @@ def build(store, examples=()):
             classes = model0.classes
             label = class_dropdown(store, with_predict=True, label="paint the feature of class",
                                    value=classes[(examples.labels[0] + 1) % len(classes)] if examples else None)
-            with settings("A *feature* is one of the numbers the model computes just before deciding the class (its "
-                          "representation R(x)); the feature of a class is the one its last layer weighs most for that "
+            with settings("A *feature* is one of the numbers the model computes just before deciding the class; "
+                          "the feature of a class is the one its last layer weighs most for that "
                           "class. Small steps (projected gradient descent) raise it while a penalty (*lambda*) keeps the "
                           "image outside your painted region."):
                 by_number = gr.Checkbox(value=False, label="paint the feature number below instead")
@@ -69,8 +69,8 @@ def build(store, examples=()):
                        options)
 
         def finish(results):
-            text = "\n".join(f"- {n}: R(x)_{int(r.feature[0])} {float(r.activation[0, 0]):.3f} -> "
-                             f"{float(r.activation[1, 0]):.3f}" for n, r in results.items())
+            text = "\n".join(f"- {role} model (`{n}`): feature {int(r.feature[0])} went from {float(r.activation[0, 0]):.3f} "
+                             f"to {float(r.activation[1, 0]):.3f}" for role, (n, r) in zip(ROLES, results.items()))
             return {activation: text, **panel.show(store, results)}
 
         yield from stream(store, model_name, compare_v, job, n_steps, progress, panel.live(), panel.status, finish)

@@ -11,7 +11,7 @@ from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
 from .views import DISPLAY, pil
 from .widgets import (BRUSH, class_dropdown, compare_box, example_sets_class, follow_model, model_dropdown, pgd_controls,
-                      preset_values, primary_button, result_panel, settings, shown_image)
+                      preset_values, primary_button, result_panel, settings)
 
 
 TITLE = "Sketch-to-image"
@@ -42,8 +42,8 @@ def build(store, examples=()):
             compare = compare_box()
             go = primary_button(BUTTON)
         with gr.Column():
-            sketch_small = shown_image("sketch at the model's size")
-            panel = result_panel("sketch_to_image", compare=compare)
+            panel = result_panel("sketch_to_image", compare=compare, start="sketch at the model's size")
+            sketch_small = panel.start
 
     @friendly
     def run(value, model_name, label_name, eps, steps, step_size, compare_v, progress=gr.Progress()):

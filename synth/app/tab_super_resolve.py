@@ -9,7 +9,7 @@ from ..tasks import downsample, super_resolve
 from .inputs import FIT_NOTE, PREDICTED, ImageUpload, check_steps, decoded, need_image, optional_label
 from .gpu import on_gpu
 from .runs import MERGE_LIMIT, Job, friendly, stream
-from .views import DISPLAY, pil
+from .views import DISPLAY, ROLES, pil
 from .widgets import (settings, change_panel, class_dropdown, compare_box, follow_model, model_dropdown, pgd_controls, preset_values,
                       primary_button, result_panel, shown_image)
 
@@ -83,7 +83,7 @@ def build(store, examples=()):
             compare = compare_box()
             go = primary_button(BUTTON)
         with gr.Column():
-            with gr.Row():
+            with gr.Row(elem_classes="result-row"):
                 low_img = shown_image("low resolution")
                 init_img = shown_image("upsampled (initialisation)")
             panel = result_panel("super_resolve", compare=compare)
@@ -108,11 +108,12 @@ def build(store, examples=()):
             first = next(iter(results.values()))
             text = what
             if truth is not None:
-                start = f"{init_v} upsampling" + (" + block-mean projection" if consistent_v else "")
+                start = f"the enlargement alone ({init_v})"
                 lines = [f"| {start} | {float(first.psnr_init[0]):.2f} dB | {float(first.ssim_init[0]):.3f} |"]
-                lines += [f"| {n} | {float(r.psnr[0]):.2f} dB | {float(r.ssim[0]):.3f} |"
-                          for n, r in results.items()]
-                text += "\n\n| against your image | PSNR | SSIM |\n|---|---:|---:|\n" + "\n".join(lines)
+                lines += [f"| {role} model (`{n}`) | {float(r.psnr[0]):.2f} dB | {float(r.ssim[0]):.3f} |"
+                          for role, (n, r) in zip(ROLES, results.items())]
+                text += ("\n\n| how close to your image | PSNR (higher: closer) | SSIM (1: identical) |\n|---|---:|---:|\n"
+                         + "\n".join(lines))
             return {low_img: pil(low), init_img: pil(first.upsampled), scores: text, **panel.show(store, results),
                     **change.show(first.upsampled, first.x)}
 

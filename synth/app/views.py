@@ -74,14 +74,14 @@ def probs_of(model, res) -> dict:
 
 
 def loss_frame(curves: dict) -> pd.DataFrame:
-    """{series name: (steps+1, N) objective history, or None for a model not run} -> long DataFrame (step, objective,
+    """{series name: (steps+1, N) objective history, or None for a model not run} -> long DataFrame (step, score,
     model) for gr.LinePlot, the mean over the batch per step. Every role of ``ROLES`` gets at least one row (an empty
     one, NaN, when it was not run): the plot fixes its colours to the series of the first value it shows, so a run
     without compare followed by one with it would otherwise draw no standard curve."""
-    rows = [{"step": step, "objective": value, "model": name} for name, history in curves.items() if history is not None
+    rows = [{"step": step, "score": value, "model": name} for name, history in curves.items() if history is not None
             for step, value in enumerate(history.float().mean(1).tolist())]
-    rows += [{"step": 0, "objective": float("nan"), "model": role} for role in ROLES if curves.get(role) is None]
-    return pd.DataFrame(rows, columns=["step", "objective", "model"])
+    rows += [{"step": 0, "score": float("nan"), "model": role} for role in ROLES if curves.get(role) is None]
+    return pd.DataFrame(rows, columns=["step", "score", "model"])
 
 
 def enlarge(img: Image.Image, size: int = DISPLAY) -> Image.Image:

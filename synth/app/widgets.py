@@ -18,7 +18,13 @@ from .views import DISPLAY, ROLES, change_text, change_views, loss_frame, pil, p
 BRUSH = 16  # px on the DISPLAY-px drawing canvas: 2 pixels of a 32-px image
 # Every shown image fills a DISPLAY-px box with sharp pixels; its file (the download) stays true-size.
 DISPLAY_CSS = (".pixelated img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }\n"
-               ".pixelated .thumbnail-item img, .pixelated .grid-wrap img { image-rendering: pixelated; object-fit: contain; }")
+               ".pixelated .thumbnail-item img, .pixelated .grid-wrap img { image-rendering: pixelated; object-fit: contain; }\n"
+               # on a phone the start and the results stay side by side, smaller, so the result follows the button
+               "@media (max-width: 640px) { .result-row { flex-wrap: nowrap !important; gap: 4px !important; }\n"
+               "  .result-row > * { min-width: 0 !important; flex: 1 1 0 !important; }\n"
+               "  .result-row .pixelated { height: 150px !important; } }\n"
+               # the chart's own legend is cut off under the plot; its label names the colours instead
+               ".loss-plot g.role-legend { display: none; }")
 
 
 def _round(v: float) -> float:
@@ -227,7 +233,8 @@ CURVE_NOTE = ("A higher or faster curve is not a better image: the standard mode
 def loss_plot():
     """The objective curves, with :data:`CURVE_NOTE` written under them (Gradio draws a plot's own caption in no
     layout this app uses)."""
-    plot = gr.LinePlot(x="step", y="objective", color="model", color_map=CURVE_COLOURS, height=260, elem_classes="loss-plot",
+    plot = gr.LinePlot(x="step", y="score", color="model", color_map=CURVE_COLOURS, height=260, elem_classes="loss-plot",
+                       x_title="step", y_title="score for the target", color_title="model",
                        label="the model's score for the target at each step (blue: robust model, orange: standard model)")
     gr.Markdown(CURVE_NOTE, elem_classes="loss-caption")
     return plot
@@ -243,6 +250,7 @@ class ResultPanel:
     twin_probs: gr.Label | None
     plot: gr.LinePlot
     status: gr.Markdown
+    start: gr.Image | None = None
 
     def live(self, render=pil):
         """``stream``'s live view: the current iterate of model i (0 robust, 1 its twin) in its result image."""
@@ -260,15 +268,18 @@ class ResultPanel:
         return out
 
 
-def result_panel(prefix: str, probs_title: str | None = "classifier's probabilities", compare: gr.Checkbox | None = None
-                 ) -> ResultPanel:
-    """Result images (elem ids ``<prefix>-result``, ``<prefix>-twin``), a line of progress (``<prefix>-status``),
-    probabilities (unless ``probs_title`` is None) and the loss plot, full width so its legend fits. The standard
-    model's image and probabilities show only while ``compare`` is ticked (an empty panel would take a phone's screen)."""
+def result_panel(prefix: str, probs_title: str | None = "classifier's probabilities", compare: gr.Checkbox | None = None,
+                 start: str | None = None) -> ResultPanel:
+    """Result images (elem ids ``<prefix>-result``, ``<prefix>-twin``), after the image PGD starts from (``start``, its
+    label; the panel's ``start``) in the same row, a line of progress (``<prefix>-status``), probabilities (unless
+    ``probs_title`` is None) and the loss plot, full width so its legend fits. The standard model's image and
+    probabilities show only while ``compare`` is ticked (an empty panel would take a phone's screen); on a phone the
+    row's images stay side by side (``DISPLAY_CSS``), so the result is on the screen after the button."""
     shown = compare is None or bool(compare.value)
-    with gr.Row():
-        main = shown_image("result (robust model)", f"{prefix}-result")
-        twin = shown_image("same request, standard model (compare mode)", f"{prefix}-twin")
+    with gr.Row(elem_classes="result-row"):
+        first = shown_image(start, f"{prefix}-start") if start else None
+        main = shown_image("result: robust model", f"{prefix}-result")
+        twin = shown_image("result: standard model", f"{prefix}-twin")
         twin.visible = shown
     status = gr.Markdown(elem_id=f"{prefix}-status")
     probs = twin_probs = None
@@ -281,7 +292,7 @@ def result_panel(prefix: str, probs_title: str | None = "classifier's probabilit
         # one output takes one value, several take a list (a list for one image fails in Gradio's postprocess)
         compare.change(lambda on: {c: gr.update(visible=bool(on)) for c in twins}, compare, twins,
                        api_visibility="private", show_progress="hidden")
-    return ResultPanel(main, twin, probs, twin_probs, loss_plot(), status)
+    return ResultPanel(main, twin, probs, twin_probs, loss_plot(), status, first)
 
 
 @dataclass

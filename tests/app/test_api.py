@@ -122,7 +122,7 @@ def test_boost_vae_works_with_its_defaults(server, files):
     say so; a chosen class is the target instead."""
     client, store = server
     args = list(_calls(store, files)["boost"])
-    args[0], args[3] = "sample the bundled VAE (cifar10-cvae)", "(predicted by the model)"
+    args[0], args[3] = "an image made by a small generator (cifar10-cvae, a VAE)", "(predicted by the model)"
     out = client.predict(*args, api_name="/boost")
     before, after, note = out[0], out[1], out[7]
     assert _size(before) == _size(after) == store.get(store.default).input_size
@@ -313,10 +313,10 @@ def test_feature_painting_paints_the_feature_of_the_chosen_class_or_number(serve
     model = store.get(store.default)
     unit = int(strongest_unit(model, torch.tensor([model.classes.index(request.args[request.at["class"]])]))[0])
     text = client.predict(*request.with_(steps=5), api_name="/paint_features")[2]
-    before, after = map(float, re.search(rf"R\(x\)_{unit} (\S+) -> (\S+)", text).groups())
+    before, after = map(float, re.search(rf"feature {unit} went from (\S+) to (\S+)", text).groups())
     assert after > before, text
     text = client.predict(*request.with_(steps=2, by_number=True, feature=7), api_name="/paint_features")[2]
-    assert "R(x)_7 " in text, text
+    assert "feature 7 went from" in text, text
 
 
 def test_inpaint_fills_in_the_class_of_the_photo_as_uploaded(server, files, tmp_path):

@@ -201,7 +201,7 @@ def _drawn_curve(page, role: str) -> bool:
     return page.evaluate("""(role) => [...document.querySelectorAll('.loss-plot path[aria-roledescription="line mark"]')]
         .some(e => e.getBoundingClientRect().width > 0 && e.hasAttribute('stroke')
                    && e.getAttribute('aria-label').includes('model: ' + role)
-                   && !e.getAttribute('aria-label').includes('objective: null'))""", role)
+                   && !e.getAttribute('aria-label').includes(': null'))""", role)
 
 
 @pytest.mark.browser
@@ -251,7 +251,8 @@ def test_a_model_without_a_twin_disables_compare(page):
 @pytest.mark.browser
 @NEEDS_CHROMIUM
 def test_on_a_phone_the_button_and_the_result_follow_the_input(url, tmp_path):
-    """At a phone's viewport the Generate button is on the first screen, and the result comes right after it."""
+    """At a phone's viewport the Generate button is on the first screen, and the result comes right after it (within a
+    third of a screen: the seeds sit beside it, not above it)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -266,7 +267,8 @@ def test_on_a_phone_the_button_and_the_result_follow_the_input(url, tmp_path):
             button.click()
             phone.locator("#generate-status").get_by_text("Done").wait_for(timeout=90_000)
             result = phone.locator("#generate-result").bounding_box()
-            assert result["y"] - (box["y"] + box["height"]) < 844, "the result is more than a screen below the button"
+            # the start and the results share a row on a phone (DISPLAY_CSS): the result follows the button closely
+            assert result["y"] - (box["y"] + box["height"]) < 844 / 3, "the result is a third of a screen below the button"
         finally:
             browser.close()
 

@@ -31,8 +31,8 @@ def test_grids_keep_true_size_pixels():
 
 def test_loss_frame_is_the_mean_curve_per_model():
     frame = loss_frame({"robust": torch.tensor([[0.0, 2.0], [1.0, 3.0]]), "standard": torch.zeros(2, 2)})
-    assert list(frame.columns) == ["step", "objective", "model"]
-    assert frame[frame.model == "robust"].objective.tolist() == [1.0, 2.0]
+    assert list(frame.columns) == ["step", "score", "model"]
+    assert frame[frame.model == "robust"].score.tolist() == [1.0, 2.0]
 
 
 def test_output_images_are_never_rewritten_while_served(tmp_path, monkeypatch):
