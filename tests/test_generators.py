@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from synth.generators import ConditionalDCGAN, ConditionalVAE, bundled_generators, load_generator
-from synth.generators.dcgan import Discriminator
+from synth.train.generator_steps import Discriminator
 
 
 @pytest.mark.parametrize("cls", [ConditionalVAE, ConditionalDCGAN])

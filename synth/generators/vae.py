@@ -1,6 +1,7 @@
 """The weakest generator BIGRoC boosts (its Table 2's VAE row, unconditional there): a small class-conditional conv VAE for 32x32 images.
 
-``python -m synth.generators --kind vae --name cifar10-cvae --epochs 15`` trains it (``synth.train.generator``).
+``python -m synth.generators --kind vae --name cifar10-cvae --epochs 15`` trains it (``synth.train.generator``; its loss and
+training step are in ``synth.train.generator_steps``).
 """
 from __future__ import annotations
 
@@ -51,45 +52,3 @@ class ConditionalVAE(ConditionalGenerator):
         mu, logvar = self.encode(x, y)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         return self.decode(z, y), mu, logvar
-
-
-def vae_loss(recon, x, mu, logvar, beta: float = 1.0):
-    """Per-batch mean of (sum of squared error * 1/(2 sigma^2) with sigma 0.1) + beta KL."""
-    rec = F.mse_loss(recon, x, reduction="none").flatten(1).sum(1) / (2 * 0.1 ** 2)
-    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-    return (rec + beta * kl).mean(), rec.mean(), kl.mean()
-
-
-class VAETraining:
-    """One Adam step of the VAE's loss per batch (``synth.train.generator`` runs the loop).
-
-    Args:
-        model: the VAE.
-        lr: Adam's peak learning rate (one-cycle over ``total_steps``).
-    """
-    kind = "conditional VAE"
-    card = {"optimizer": "Adam, one-cycle", "loss": "Gaussian likelihood (sigma 0.1) + KL"}
-
-    def __init__(self, model: ConditionalVAE, lr: float, total_steps: int):
-        self.model = model
-        self.opt = torch.optim.Adam(model.parameters(), lr=lr)
-        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, lr, total_steps=total_steps)
-
-    def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
-        """x (B, 3, 32, 32) in [0, 1], y (B,) -> this step's losses."""
-        self.model.train()
-        recon, mu, logvar = self.model(x, y)
-        loss, rec, kl = vae_loss(recon, x, mu, logvar)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        self.sched.step()
-        return {"loss": loss.item()}
-
-    def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "sched": self.sched.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
-        self.sched.load_state_dict(state["sched"])

@@ -3,7 +3,8 @@
 - :mod:`synth.train.classifier`: standard and adversarial training of classifiers,
   ``python -m synth.train --name NAME ...`` (``torchrun ... -m synth.train`` for several processes).
 - :mod:`synth.train.ddp`: data-parallel training with synchronised BatchNorm on the CPU and CUDA.
-- :mod:`synth.train.generator`: the generators BIGRoC boosts, ``python -m synth.generators --kind vae|dcgan``.
+- :mod:`synth.train.generator`: the generators BIGRoC boosts, ``python -m synth.generators --kind vae|dcgan``;
+  their loss, discriminator and per-batch steps in :mod:`synth.train.generator_steps`.
 """
 from .classifier import augment, augment_resized_crop, augment_trivial, center, cutmix, evaluate, load_size, main
 

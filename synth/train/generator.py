@@ -17,8 +17,9 @@ from safetensors.torch import save_file
 from tqdm import tqdm
 
 from ..sources import ASSETS
-from ..generators.dcgan import ConditionalDCGAN, DCGANTraining
-from ..generators.vae import ConditionalVAE, VAETraining
+from ..generators.dcgan import ConditionalDCGAN
+from ..generators.vae import ConditionalVAE
+from .generator_steps import DCGANTraining, VAETraining
 
 KINDS = {  # --kind: (generator, its training step, default lr, latent, width)
     "vae": (ConditionalVAE, VAETraining, 2e-3, 64, 32),
