@@ -101,7 +101,7 @@ def dedicate_compute_thread(threads: int | None = None) -> None:
     Why: each thread that runs a parallel torch op keeps its own OpenMP team, and once a process holds more OpenMP
     threads than CPUs, libgomp stops spinning between parallel regions (its "throttled" spin count); a PGD step is
     hundreds of short regions, each then paying a wake-up. Measured on 2 cores: a default 4-sample Generate call took
-    1.6-1.7 s on a request's thread against 0.9 s on the main thread, and 1.07 s on this one compute thread."""
+    1.5-1.7 s on a request's thread against 0.85-0.91 s on the main thread, and 0.84-0.92 s on this compute thread."""
     global _COMPUTE
     if _COMPUTE is not None:
         return
