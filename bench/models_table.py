@@ -73,7 +73,7 @@ def main():
             + (" from a random start" if atk.get("random_start") else "") if atk else "")
         ev = m.get("attack")
         rob = f"{m['robust_acc']:.2f}% ({threat(ev['norm'], ev['eps'])}, {ev['steps']} steps)" if m.get("robust_acc") is not None else "-"
-        arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg13_cifar") else
+        arch = card["arch"] + (f" width {card['width']}" if card["arch"] in ("resnet18_cifar", "vgg11_cifar", "vgg13_cifar") else
                                f" width_mult {card['width'] / 64:g}" if card["arch"].startswith("mobilenet") else "")
         n_pgd = m.get("robust_test_images", m["test_images"])  # older cards measured both on the same images
         n_test = f"{m['test_images']:,}" + (f" (PGD: {n_pgd:,})" if n_pgd != m["test_images"] else "")

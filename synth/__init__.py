@@ -9,7 +9,7 @@ from . import presets, seeds
 from . import constraints
 from .constraints import *  # noqa: F401,F403  every constraint (L2Ball, Masked, ...) and ball()
 from .model import RobustClassifier, Robustness
-from .objectives import Objective, Outputs, activation, class_score, feature_match, masked_distance
+from .objectives import Objective, Outputs, activation, class_score, feature_match, marginal_score, masked_distance
 from .pgd import PGDResult, pgd
 from .sources import ModelUnavailableError, bundled_names, load_model, wrap
 from . import tasks
@@ -19,6 +19,6 @@ __version__ = "0.1.0"
 __all__ = [
     "load_model", "wrap", "bundled_names", "ModelUnavailableError", "RobustClassifier", "Robustness",
     "pgd", "PGDResult", *constraints.__all__,
-    "Objective", "Outputs", "class_score", "activation", "feature_match", "masked_distance",
+    "Objective", "Outputs", "class_score", "marginal_score", "activation", "feature_match", "masked_distance",
     "presets", "seeds", "tasks", *tasks.__all__,
 ]

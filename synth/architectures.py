@@ -101,9 +101,10 @@ class CifarResNet(nn.Module):
 
 
 class VGG(nn.Module):
-    """VGG with batch norm for 32x32 inputs (McGill's VGG-13 ablation)."""
+    """VGG with batch norm for 32x32 inputs (McGill's VGG-13 ablation; VGG-11 for the second judge)."""
 
-    CONFIGS = {"vgg13": (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")}
+    CONFIGS = {"vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+               "vgg13": (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")}
 
     def __init__(self, config: str = "vgg13", num_classes: int = 10, width: int = 64):
         super().__init__()
@@ -198,15 +199,22 @@ class GenericBackbone(nn.Module):
         return self.net(x)
 
 
+# every architecture ``build`` knows, with the name model cards and the Hub pages show (the one list the training
+# command's help, the Hub cards and the models table read)
+ARCHITECTURES = {"resnet18_cifar": "ResNet-18 (CIFAR stem)", "resnet18": "ResNet-18", "vgg11_cifar": "VGG-11 (CIFAR, BN)",
+                 "vgg13_cifar": "VGG-13 (CIFAR, BN)", "mobilenet_v2": "MobileNetV2",
+                 "mobilenet_v2_cifar": "MobileNetV2 (CIFAR stem)"}
+
+
 def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
     """Build an architecture by name.
 
     Args:
         arch: ``resnet18_cifar`` (3x3 stem, for 32x32), ``resnet18`` (ImageNet stem, for
-            64 px and up), ``vgg13_cifar``, ``mobilenet_v2`` (ImageNet strides),
+            64 px and up), ``vgg11_cifar``, ``vgg13_cifar``, ``mobilenet_v2`` (ImageNet strides),
             ``mobilenet_v2_cifar`` (strides for 32 px).
         num_classes: number of logits.
-        width: first-stage channels for the CIFAR ResNet and VGG (64 = original); for MobileNetV2,
+        width: first-stage channels for the CIFAR ResNet and the VGGs (64 = original); for MobileNetV2,
             ``width / 64`` is torchvision's ``width_mult`` (64 = the original, 32 = half the channels).
 
     Raises:
@@ -214,8 +222,8 @@ def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
     """
     if arch == "resnet18_cifar":
         return CifarResNet((2, 2, 2, 2), num_classes, width)
-    if arch == "vgg13_cifar":
-        return VGG("vgg13", num_classes, width)
+    if arch in ("vgg11_cifar", "vgg13_cifar"):
+        return VGG(arch.removesuffix("_cifar"), num_classes, width)
     if arch == "resnet18":
         return TorchvisionBackbone(resnet18(num_classes=num_classes))
     if arch == "mobilenet_v2":
@@ -227,5 +235,4 @@ def build(arch: str, num_classes: int, width: int = 64) -> nn.Module:
         net.features[0][0].stride = (1, 1)
         net.features[2].conv[1][0].stride = (1, 1)
         return TorchvisionBackbone(net)
-    raise ValueError(f"unknown architecture {arch!r}; known: resnet18_cifar, resnet18, vgg13_cifar, mobilenet_v2, "
-                     "mobilenet_v2_cifar")
+    raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")

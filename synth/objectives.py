@@ -115,6 +115,19 @@ class class_score(Objective):
         return s if self.max_prob is None else s.clamp(max=math.log(self.max_prob))
 
 
+class marginal_score(Objective):
+    """``logsumexp_k f_k(x)``: minus the energy of x when the classifier is read as an energy-based model (Grathwohl
+    et al. 2020's JEM; Zhu et al. 2021 read robust classifiers so), i.e. log p(x) up to a constant.
+
+    Added to :class:`class_score` it gives the joint score ``log p(x, y) = f_y(x)`` (up to a constant): the class's
+    logit, which also asks the sample to look like data rather than only to be far from the other classes.
+    """
+    name = "logsumexp f(x)"
+
+    def score(self, out):
+        return torch.logsumexp(out.logits.float(), dim=1)
+
+
 class activation(Objective):
     """One component of the representation, R(x)_f (feature painting, eq. 5).
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .constraints import Constraint
+from .constraints import Constraint, l2_norm
+from .presets import STEP_SCHEDULES
 from .objectives import Objective
-from .randomness import Generators
+from .randomness import Generators, draw
 
 
 @dataclass
@@ -69,16 +70,53 @@ def autocast(x: torch.Tensor, bf16: bool):
     return torch.autocast(x.device.type, dtype=torch.bfloat16)
 
 
+def step_multipliers(name: str, steps: int) -> torch.Tensor:
+    """(steps,) float64 multipliers of the step size, one per step, with mean 1, so that every schedule walks the same
+    total path length ``steps * step_size`` (the 2.5 * eps / steps rule keeps its meaning):
+
+    - ``constant``: 1 at every step (the papers' PGD);
+    - ``linear``: from 2 down to 0 in equal decrements (large moves first, fine ones last);
+    - ``cosine``: 1 + cos(pi * t / (steps - 1)) for t = 0 .. steps - 1, from 2 down to 0.
+
+    Raises:
+        ValueError: an unknown name.
+    """
+    if name not in STEP_SCHEDULES:
+        raise ValueError(f"step schedule must be one of {STEP_SCHEDULES}, not {name!r}")
+    steps = int(steps)
+    if name == "constant" or steps <= 1:
+        return torch.ones(steps, dtype=torch.float64)
+    t = torch.arange(steps, dtype=torch.float64) / (steps - 1)
+    m = 2 * (1 - t) if name == "linear" else 1 + torch.cos(torch.pi * t)
+    return m / m.mean()
+
+
+def noise_stds(noise: float, steps: int) -> torch.Tensor:
+    """(steps,) float64 per-pixel standard deviation of the Gaussian noise added at each step: ``noise`` at the first
+    step, falling linearly to 0 at the last (annealed Langevin dynamics: the final iterate is a noise-free ascent
+    step)."""
+    steps = int(steps)
+    if steps <= 1:
+        return torch.full((steps,), 0.0, dtype=torch.float64)
+    return noise * (1 - torch.arange(steps, dtype=torch.float64) / (steps - 1))
+
+
 def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *, steps: int,
         step_size: float, anchor: torch.Tensor | None = None, random_start: bool = False,
         keep_best: bool = False, generator: Generators = None, callback=None,
-        bf16: bool = False) -> PGDResult:
+        bf16: bool = False, momentum: float = 0.0, noise: float = 0.0,
+        step_schedule: str = "constant") -> PGDResult:
     """Maximise ``objective`` over the input by projected (normalised) gradient ascent.
 
-    Per step: one forward pass (``model.outputs``) -> per-sample score (N,) ->
-    gradient of ``score.sum()`` w.r.t. the images only -> ``x + step_size *
-    constraint.direction(grad)`` -> ``constraint.project(x, anchor)`` (includes the clamp
-    to [0, 1]). Samples never interact, so sample i is the same alone or in a batch.
+    Per step t: one forward pass (``model.outputs``) -> per-sample score (N,) ->
+    gradient of ``score.sum()`` w.r.t. the images only -> ``x + step_size * s_t *
+    constraint.direction(v) + sigma_t * z`` -> ``constraint.project(x, anchor)`` (includes the
+    clamp to [0, 1]), where ``v`` is the gradient (or, with ``momentum`` mu, the running sum
+    ``v = mu * v + grad / ||grad||_2``, as MI-FGSM), ``s_t`` the step schedule's multiplier
+    (:func:`step_multipliers`) and ``sigma_t * z`` Gaussian noise of per-pixel std
+    ``sigma_t`` (:func:`noise_stds`: Langevin-style sampling). With the defaults
+    (no momentum, no noise, constant steps) this is the papers' PGD. Samples never interact,
+    so sample i is the same alone or in a batch.
 
     Args:
         model: a ``RobustClassifier`` (anything with ``outputs(x, layers, straight_through)``).
@@ -98,12 +136,18 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
             returning True stops early.
         bf16: run the model under bfloat16 autocast (scores are still float32) where the
             device has native bfloat16 (:func:`bf16_is_native`); plain float32 elsewhere.
+        momentum: mu in [0, 1): weight of the previous steps' normalised gradients in the
+            step direction (0: plain PGD).
+        noise: per-pixel std (on images in [0, 1]) of the Gaussian noise added at the first
+            step, annealed linearly to 0 at the last (0: none). Drawn from ``generator``.
+        step_schedule: step-size schedule, one of :data:`STEP_SCHEDULES` (mean multiplier 1).
 
     Returns:
         :class:`PGDResult`.
 
     Raises:
-        ValueError: bad shapes, values outside [0, 1], negative steps or step size.
+        ValueError: bad shapes, values outside [0, 1], negative steps or step size, momentum
+            outside [0, 1), negative noise, an unknown schedule.
 
     Example:
         >>> res = pgd(model, x, class_score(y), L2Ball(30.0), steps=60, step_size=0.5)
@@ -120,6 +164,12 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
     if (step_size < 0).any():
         raise ValueError(f"step_size must be >= 0, not {step_size!r}")
     step_size = step_size.view(-1, *([1] * (x0.dim() - 1)))  # a float, or one per sample
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), not {momentum!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, not {noise!r}")
+    multipliers = step_multipliers(step_schedule, steps).tolist()
+    sigmas = noise_stds(noise, steps).tolist()
     anchor = (x0 if anchor is None else anchor).detach()
     if anchor.shape != x0.shape:
         raise ValueError(f"anchor shape {tuple(anchor.shape)} != x0 shape {tuple(x0.shape)}")
@@ -132,7 +182,7 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
     x = constraint.project(x, anchor)
     if x.device.type == "cpu" and x.shape[1] in (1, 3, 4):
         x = x.contiguous(memory_format=torch.channels_last)
-    history, best_x, best_score = [], None, None
+    history, best_x, best_score, velocity = [], None, None, None
     try:
         for step in range(1, int(steps) + 1):
             x.requires_grad_(True)
@@ -146,7 +196,14 @@ def pgd(model, x0: torch.Tensor, objective: Objective, constraint: Constraint, *
             x = x.detach()
             if keep_best:
                 best_x, best_score = _update_best(best_x, best_score, x, score)
-            x = constraint.project(x + step_size * constraint.direction(grad), anchor)
+            if momentum:
+                unit = grad / l2_norm(grad).clamp_min(1e-12).view(-1, *([1] * (grad.dim() - 1)))
+                velocity = unit if velocity is None else momentum * velocity + unit
+                grad = velocity
+            x = x + (step_size * multipliers[step - 1]) * constraint.direction(grad)
+            if sigmas[step - 1]:
+                x = x + sigmas[step - 1] * draw(torch.randn, tuple(x.shape), generator).to(x.device, x.dtype)
+            x = constraint.project(x, anchor)
             if callback is not None and callback(step, x, score):
                 break
         with torch.no_grad(), autocast(x, bf16):

@@ -36,6 +36,15 @@ class PGDConfig:
             low-resolution input (steps in the null space of the downsampling).
         seed_kind: generation seed distribution (``multivariate``, ``univariate``, ``uniform``, ``mixture``).
         max_prob: stop moving a sample once p(target) reaches this (None or 1: never; the papers' setting).
+        momentum: weight of the previous steps' normalised gradients in the step direction (0: the papers' PGD).
+        noise: per-pixel std of the Gaussian noise added at the first step, annealed to 0 at the last (Langevin-style
+            sampling; 0: none).
+        step_schedule: ``constant`` (the papers'), ``linear`` or ``cosine`` (from 2x the step size down to 0, the
+            same total path length); see ``synth.pgd.step_multipliers``.
+        feature_prior: generation: weight lam of the sampled-feature prior (``synth.priors``) added to the class
+            score after the first ``feature_prior_start`` of the steps (0: none).
+        feature_prior_start: the fraction of the steps, in [0, 1), run with the class score alone before the prior
+            joins (0.5: the first half; it scales with ``steps``).
         source: document and table or section the numbers come from.
     """
     norm: str
@@ -53,6 +62,11 @@ class PGDConfig:
     masked: bool = False
     seed_kind: str | None = None
     max_prob: float | None = None
+    momentum: float = 0.0
+    noise: float = 0.0
+    step_schedule: str = "constant"
+    feature_prior: float = 0.0
+    feature_prior_start: float = 0.5
     source: str = ""
 
 
@@ -134,6 +148,15 @@ PRESETS.update({
                                                          "twin 10.0%; median L2 9.9; FD 38.0 -> 16.0"),
     "synth.generate.cifar10_mixture": _chosen_generation("mixture", 6.0, "meets (a)-(d) (agreement 48.0 -> 97.5%, standard twin "
                                                          "50.2%; median L2 6.0; FD 11.7 -> 9.3); eps 10-20 over-saturate (FD 15.6-20.4)"),
+    "synth.generate.cifar10_prior": PGDConfig("l2", 10.0, 60, round(step_for(10.0, 60), 4), seed_kind="multivariate",
+                                              feature_prior=0.01, feature_prior_start=0.5,
+                                              source="synth: the sampled-feature prior (synth.priors): multivariate seeds, eps "
+                                                     "10, 60 steps of 2.5*eps/60, the class score alone for 30 steps, then "
+                                                     "with 0.01 * -||R(x) - r||, r drawn per sample from the model's feature "
+                                                     "prior; measured by bench/sampler_cifar10.py (400 seeds): meets (a)-(d), evaluator agreement 54.8 -> 95.0% "
+                                                     "(standard twin with its own prior 60.2%), median L2 6.0, class FD 11.1 -> "
+                                                     "5.4, half the seeds' (the default: 9.0); by eye more varied but less "
+                                                     "legible than the default's class prototypes, so not the default"),
     "synth.attack.cifar10": PGDConfig("l2", 40.0, 100, 1.0, source="synth: Fig. 2 grid at 32 px (eps 300 at 224 px scaled by 32/224 ~ 43)"),
     "synth.translate.cifar10": PGDConfig("l2", 15.0, 60, 0.625,
                                          source="synth: eps 15, 60 steps of 2.5*eps/60, chosen by bench/effect.py --sweep "
@@ -212,6 +235,11 @@ PRESETS.update({
     "synth.generate.imagenette_uniform": _chosen_generation("uniform", 10.0, "meets (a)-(d) (agreement 10.0 -> 100%, standard "
                                                             "twin 10.0%; median L2 39.8; FD 44.4 -> 21.7); eps 80-160 too, with "
                                                             "higher FD", size=128),
+    "synth.generate.imagenette_prior": PGDConfig("l2", 40.0, 60, round(4 * round(step_for(10.0, 60), 4), 4),
+                                                 seed_kind="multivariate", feature_prior=0.01, feature_prior_start=0.5,
+                                                 source="synth: the 32-px sampled-feature prior preset (synth.generate."
+                                                        "cifar10_prior) at 128 px: eps 10 x 4, the model's own feature prior; "
+                                                        "measured by bench/sampler_cifar10.py --dataset imagenette"),
     "synth.attack.imagenette": PGDConfig("l2", round(300 * _IMAGENETTE, 1), 200, 1.0, source="synth: Fig. 2 eps 300 scaled to 128 px, fewer steps"),
     "synth.translate.imagenette": PGDConfig("l2", 40.0, 60, 1.6668,
                                             source="synth: eps 40, 60 steps of 2.5*eps/60, chosen by bench/effect.py --dataset "
@@ -288,9 +316,9 @@ def resolve(preset: str | PGDConfig, **overrides) -> PGDConfig:
 # The fields each task reads. A setting of any other field (one that differs from PGDConfig's default) is refused by
 # the task (synth.tasks._common.config), so no task silently ignores what its preset or the caller sets;
 # tests/test_presets.py checks every preset against it, and that each task's result changes with each field it reads.
-_BALL = ("norm", "eps", "steps", "step_size", "random_start")
+_BALL = ("norm", "eps", "steps", "step_size", "random_start", "momentum", "noise", "step_schedule")
 TASK_FIELDS = {
-    "generate": _BALL + ("max_prob", "seed_kind"),
+    "generate": _BALL + ("max_prob", "seed_kind", "feature_prior", "feature_prior_start"),
     "translate": _BALL + ("max_prob",),
     "sketch_to_image": _BALL + ("max_prob",),
     "attack": _BALL + ("max_prob",),
@@ -313,6 +341,7 @@ def unused_fields(task: str, cfg: PGDConfig) -> list[str]:
 
 
 MAX_STEPS = 10_000
+STEP_SCHEDULES = ("constant", "linear", "cosine")  # synth.pgd.step_multipliers
 FILLS = ("mean", "harmonic")          # inpainting starts
 UPSAMPLINGS = ("nearest", "bicubic")  # super-resolution starts
 
@@ -335,6 +364,16 @@ def validate(cfg: PGDConfig) -> None:
         raise ValueError(f"fill must be one of {FILLS}, not {cfg.fill!r}")
     if cfg.upsample not in UPSAMPLINGS:
         raise ValueError(f"upsample must be one of {UPSAMPLINGS}, not {cfg.upsample!r}")
+    if not 0 <= cfg.momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), not {cfg.momentum}")
+    if not cfg.noise >= 0:
+        raise ValueError(f"noise must be >= 0, not {cfg.noise}")
+    if not cfg.feature_prior >= 0:
+        raise ValueError(f"feature_prior must be >= 0, not {cfg.feature_prior}")
+    if not 0 <= cfg.feature_prior_start < 1:
+        raise ValueError(f"feature_prior_start must be in [0, 1), not {cfg.feature_prior_start}")
+    if cfg.step_schedule not in STEP_SCHEDULES:
+        raise ValueError(f"step_schedule must be one of {STEP_SCHEDULES}, not {cfg.step_schedule!r}")
     if cfg.factor is not None and not 1 <= cfg.factor <= 16:
         raise ValueError(f"factor must be in 1..16, not {cfg.factor}")
 

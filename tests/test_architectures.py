@@ -4,7 +4,7 @@ import torch
 from synth.architectures import build
 
 
-@pytest.mark.parametrize("arch,size", [("resnet18_cifar", 32), ("vgg13_cifar", 32), ("mobilenet_v2_cifar", 32),
+@pytest.mark.parametrize("arch,size", [("resnet18_cifar", 32), ("vgg11_cifar", 32), ("vgg13_cifar", 32), ("mobilenet_v2_cifar", 32),
                                        ("resnet18", 64)])
 def test_shapes_and_straight_through(arch, size):
     net = build(arch, 10, width=16).eval()

@@ -1,6 +1,6 @@
 import torch
 
-from synth.objectives import Outputs, activation, class_score, feature_match, masked_distance
+from synth.objectives import Outputs, activation, class_score, feature_match, marginal_score, masked_distance
 
 
 def _out():
@@ -55,3 +55,13 @@ def test_class_score_cap_stops_gradient_and_one_means_no_cap():
     uncapped = class_score(torch.tensor([0, 0]), max_prob=1)
     assert uncapped.max_prob is None and uncapped.name == "log p(y|x)"
     assert torch.equal(uncapped(out), class_score(torch.tensor([0, 0]))(out))
+
+
+def test_class_score_plus_marginal_score_is_the_class_logit():
+    """JEM's reading: log p(y|x) + logsumexp f(x) = f_y(x), the joint score log p(x, y) up to a constant."""
+    logits = torch.randn(5, 4, generator=torch.Generator().manual_seed(0)) * 3
+    y = torch.tensor([0, 1, 2, 3, 1])
+    out = Outputs(logits=logits)
+    joint = (class_score(y) + marginal_score())(out)
+    assert torch.allclose(joint, logits.gather(1, y.view(-1, 1)).squeeze(1), atol=1e-5)
+    assert torch.allclose(marginal_score()(out), torch.logsumexp(logits, 1))

@@ -5,7 +5,7 @@ import torch
 
 from synth.constraints import L2Ball, LinfBall, Masked, Unconstrained, l2_norm
 from synth.objectives import class_score, masked_distance
-from synth.pgd import bf16_is_native, pgd
+from synth.pgd import bf16_is_native, noise_stds, pgd, step_multipliers
 
 
 def test_score_rises(tiny, batch):
@@ -125,7 +125,74 @@ def test_bf16_falls_back_to_float32_where_emulated(tiny, batch, monkeypatch):
     assert seen and seen[0]["dtype"] == torch.bfloat16
 
 
-@pytest.mark.parametrize("kw,msg", [(dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(step_size=-1.0), "step_size")])
+@pytest.mark.parametrize("name", ["constant", "linear", "cosine"])
+def test_every_step_schedule_walks_the_same_path_length_from_large_to_small_steps(name):
+    m = step_multipliers(name, 60)
+    assert m.shape == (60,) and torch.isclose(m.mean(), torch.tensor(1.0, dtype=m.dtype))
+    assert (m[:-1] >= m[1:] - 1e-12).all() and (m >= 0).all()
+    if name != "constant":
+        assert m[0] > 1.9 and m[-1] < 1e-9
+    assert step_multipliers(name, 1).tolist() == [1.0] and step_multipliers(name, 0).numel() == 0
+
+
+def test_a_scheduled_run_takes_its_large_steps_first(tiny, batch):
+    """With the linear schedule the first step moves about twice as far as a constant run's, the last nearly not at all."""
+    moves, inner = {}, 0.3 + 0.4 * batch  # away from 0 and 1: no clamping shortens a step
+    for name in ("constant", "linear"):
+        xs = [inner]
+        pgd(tiny, inner, class_score(1), Unconstrained(), steps=6, step_size=0.1, step_schedule=name,
+            callback=lambda step, x, score: xs.append(x.detach().clone()))
+        moves[name] = torch.stack([l2_norm(b - a) for a, b in zip(xs, xs[1:])])  # (steps, N)
+    assert torch.allclose(moves["constant"], torch.full_like(moves["constant"], 0.1), atol=1e-3)
+    assert torch.allclose(moves["linear"][0], torch.full((3,), 0.2), atol=2e-3)
+    assert (moves["linear"][-1] < 1e-4).all()
+
+
+def test_langevin_noise_is_annealed_drawn_from_the_generator_and_stays_in_the_ball(tiny, batch):
+    stds = noise_stds(0.1, 5)
+    assert torch.allclose(stds, torch.tensor([0.1, 0.075, 0.05, 0.025, 0.0], dtype=stds.dtype))
+    kw = dict(steps=5, step_size=0.1, noise=0.1)
+    a = pgd(tiny, batch, class_score(1), L2Ball(2.0), generator=torch.Generator().manual_seed(1), **kw)
+    b = pgd(tiny, batch, class_score(1), L2Ball(2.0), generator=torch.Generator().manual_seed(1), **kw)
+    c = pgd(tiny, batch, class_score(1), L2Ball(2.0), generator=torch.Generator().manual_seed(2), **kw)
+    plain = pgd(tiny, batch, class_score(1), L2Ball(2.0), steps=5, step_size=0.1)
+    assert torch.equal(a.x, b.x) and not torch.allclose(a.x, c.x, atol=1e-3)
+    # the noise really moves the samples: far more than 5 plain steps of 0.1 can (per-pixel std 0.1 over 768 values)
+    assert (l2_norm(a.x - plain.x) > 0.5).all()
+    assert (l2_norm(a.x - batch) <= 2.0 + 1e-5).all() and a.x.min() >= 0 and a.x.max() <= 1
+    streams = lambda seeds: [torch.Generator().manual_seed(s) for s in seeds]  # noqa: E731
+    together = pgd(tiny, batch, class_score(1), L2Ball(2.0), generator=streams([5, 6, 7]), **kw)
+    alone = pgd(tiny, batch[1:2], class_score(1), L2Ball(2.0), generator=streams([6]), **kw)
+    assert torch.allclose(alone.x[0], together.x[1], atol=1e-5)
+
+
+def test_noise_never_leaves_a_mask(tiny, batch):
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:9, 4:9] = 1
+    res = pgd(tiny, batch, class_score(2), Masked(L2Ball(5.0), mask), steps=4, step_size=0.5, noise=0.2,
+              generator=torch.Generator().manual_seed(0))
+    assert torch.equal(res.x * (1 - mask), batch * (1 - mask))
+
+
+def test_momentum_keeps_the_step_length_and_carries_the_previous_direction(tiny, batch):
+    xs, inner = {}, 0.3 + 0.4 * batch
+    for mu in (0.0, 0.9):
+        seen = [inner]
+        pgd(tiny, inner, class_score(1), Unconstrained(), steps=4, step_size=0.1, momentum=mu,
+            callback=lambda step, x, score: seen.append(x.detach().clone()))
+        xs[mu] = seen
+    for seen in xs.values():  # every step is step_size long in L2, with or without momentum
+        assert all(torch.allclose(l2_norm(b - a), torch.full((3,), 0.1), atol=1e-3) for a, b in zip(seen, seen[1:]))
+    assert torch.allclose(xs[0.0][1], xs[0.9][1], atol=1e-6)  # the first step is the gradient's
+    assert not torch.allclose(xs[0.0][-1], xs[0.9][-1], atol=1e-4)
+    # with mu = 0.9, step 2 leans toward step 1: their cosine is higher than plain PGD's
+    cos = lambda s: torch.nn.functional.cosine_similarity((s[1] - s[0]).flatten(1), (s[2] - s[1]).flatten(1))  # noqa: E731
+    assert (cos(xs[0.9]) > cos(xs[0.0])).all()
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(steps=-1), "steps"), (dict(steps=2.5), "steps"), (dict(step_size=-1.0), "step_size"),
+                                    (dict(momentum=1.0), "momentum"), (dict(momentum=-0.1), "momentum"),
+                                    (dict(noise=-0.1), "noise"), (dict(step_schedule="exponential"), "schedule")])
 def test_bad_arguments(tiny, batch, kw, msg):
     args = dict(steps=2, step_size=0.1) | kw
     with pytest.raises(ValueError, match=msg):

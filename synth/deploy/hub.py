@@ -17,14 +17,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..architectures import ARCHITECTURES
 from ..sources.bundled import ASSETS, bundled_names
 from ..sources.card import HUB_CONFIG, HUB_WEIGHTS
 
 # the Hub's data set ids of the training sets (model cards link them)
 HUB_DATASETS = {"cifar10": "uoft-cs/cifar10", "imagenette": "frgfm/imagenette", "horse2zebra": "huggan/horse2zebra"}
 DATASET_NAMES = {"cifar10": "CIFAR-10", "imagenette": "Imagenette (160 px)", "horse2zebra": "horse2zebra"}
-ARCH_NAMES = {"resnet18_cifar": "ResNet-18 (CIFAR stem)", "resnet18": "ResNet-18", "vgg13_cifar": "VGG-13 (CIFAR, BN)",
-              "mobilenet_v2": "MobileNetV2", "mobilenet_v2_cifar": "MobileNetV2 (CIFAR stem)"}
+ARCH_NAMES = ARCHITECTURES
 
 
 def card_of(name: str, assets: Path = ASSETS) -> dict:

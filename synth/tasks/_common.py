@@ -2,6 +2,8 @@
 call into :func:`synth.pgd.pgd` (tasks never loop themselves)."""
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from .. import presets
@@ -47,7 +49,32 @@ def predict_labels(model, x: torch.Tensor) -> torch.Tensor:
 
 def run(model, x0, objective, cfg: presets.PGDConfig, *, anchor=None, constraint=None, generator=None,
         callback=None, bf16=False) -> PGDResult:
-    """``pgd`` with the preset's norm, eps, steps, step size and random start."""
+    """``pgd`` with the preset's norm, eps, steps, step size, random start and sampler options."""
     return pgd(model, x0, objective, constraint or ball(cfg.norm, cfg.eps), steps=cfg.steps,
-               step_size=cfg.step_size, anchor=anchor, random_start=cfg.random_start, generator=generator,
-               callback=callback, bf16=bf16)
+               step_size=cfg.step_size, anchor=anchor, generator=generator, callback=callback, bf16=bf16,
+               **sampler_options(cfg))
+
+
+def run_phases(model, x0, phases, cfg: presets.PGDConfig, *, generator=None, callback=None, bf16=False) -> PGDResult:
+    """:func:`run` in consecutive phases that share the ball around ``x0``: ``phases`` is a list of ``(objective,
+    steps)``, each phase starting where the previous one stopped (the step schedule and the noise restart with each
+    phase; a random start applies to the first only). The callback sees the steps numbered across phases; when it
+    stops a phase early, the later ones do not run. The result's ``history`` has one row per step of all phases and
+    the final score, each row scored with the objective of its phase."""
+    x, histories, done, res = x0, [], 0, None
+    for i, (objective, steps) in enumerate(phases):
+        hook = None if callback is None else (lambda step, xs, score, done=done: callback(done + step, xs, score))
+        phase = dataclasses.replace(cfg, steps=steps, random_start=cfg.random_start and i == 0)
+        res = run(model, x, objective, phase, anchor=x0, generator=generator, callback=hook, bf16=bf16)
+        histories.append(res.history[:-1])
+        x, done = res.x, done + steps
+        if res.history.shape[0] - 1 < steps:  # stopped early by the callback
+            break
+    return dataclasses.replace(res, history=torch.cat([*histories, res.history[-1:]]))
+
+
+def sampler_options(cfg: presets.PGDConfig) -> dict:
+    """The keyword arguments of ``pgd`` that a preset sets beyond the ball and the step: random start, momentum,
+    Langevin noise, step schedule (one place, so that a task calling ``pgd`` itself passes them all)."""
+    return {"random_start": cfg.random_start, "momentum": cfg.momentum, "noise": cfg.noise,
+            "step_schedule": cfg.step_schedule}

@@ -1,13 +1,16 @@
 """Class-conditional generation (Santurkar et al. 2019, §3.1)."""
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import torch
 
+from .. import priors
 from .. import seeds as seeds_mod
-from ..objectives import class_score
-from ._common import config, run
+from ..objectives import class_score, feature_match
+from ._common import config, run, run_phases
 from .registry import BenchRow, Option, Task, ball_sweep, register
 from .results import TaskResult
 
@@ -19,7 +22,7 @@ class GenerateResult(TaskResult):
     label: torch.Tensor
 
 
-def generate(model, label, *, seeds=None, preset=None, generator=None, callback=None,
+def generate(model, label, *, seeds=None, targets=None, preset=None, generator=None, callback=None,
              bf16=False, **overrides) -> GenerateResult:
     """Generate images of the given classes from seeds, by targeted PGD.
 
@@ -28,15 +31,22 @@ def generate(model, label, *, seeds=None, preset=None, generator=None, callback=
     (capped at ``max_prob`` when the preset sets it, see ``class_score``; ``max_prob=1``
     switches the cap off, ``None`` keeps the preset's).
 
+    With a preset whose ``feature_prior`` weight lam is set, the steps after the first ``feature_prior_start`` of them
+    maximise ``log p(y | x') - lam * ||R(x') - r||`` instead, ``r`` a target representation drawn per sample from the
+    model's feature prior (``synth.priors``); a model without one (a wrapped or added model) runs without it, with a
+    warning, and the result's ``config`` says so.
+
     Args:
         model: a ``RobustClassifier``.
         label: class name or index, or a list of them (one image per entry).
         seeds: seed kind (``multivariate``, ``univariate``, ``uniform``, ``mixture``), a
             ``SeedDistribution``, or a (N, 3, H, W) tensor of starting images in [0, 1];
             default: the preset's ``seed_kind`` (multivariate when it sets none).
+        targets: (N, D) target representations for the feature prior (default: drawn from the model's prior with
+            ``generator``, after the seeds); unused without a prior weight.
         preset: preset name (default: the model's data set's ``generate`` preset, or its
             ``<preset>_<seed kind>`` variant when ``seeds`` names a kind that has one).
-        generator: ``torch.Generator`` for the seeds (and random start).
+        generator: ``torch.Generator`` for the seeds, the prior's targets, a random start and Langevin noise.
         callback: per-step hook, see ``pgd``.
         bf16: bfloat16 autocast.
         **overrides: ``eps``, ``steps``, ``step_size`` ... (see ``PGDConfig``).
@@ -61,7 +71,26 @@ def generate(model, label, *, seeds=None, preset=None, generator=None, callback=
         kind = seeds if seeds is not None else cfg.seed_kind or "multivariate"
         dist = seeds if isinstance(seeds, seeds_mod.SeedDistribution) else seeds_mod.for_model(model, kind)
         x0 = dist.sample(y.cpu(), generator).to(model.device)
-    res = run(model, x0, class_score(y, max_prob=cfg.max_prob), cfg, generator=generator, callback=callback, bf16=bf16)
+    score = class_score(y, max_prob=cfg.max_prob)
+    first = round(cfg.feature_prior_start * cfg.steps)  # steps with the class score alone
+    if cfg.feature_prior and targets is None:
+        prior = priors.for_model(model)
+        if prior is None:
+            note = (f"no feature prior for {model.name!r}: generated without it (fit one with python -m synth.priors "
+                    f"--model {model.name})")
+            warnings.warn(note, stacklevel=2)
+            cfg = dataclasses.replace(cfg, feature_prior=0.0, source=f"{cfg.source} ({note})")
+        else:
+            targets = prior.sample(y.cpu(), generator)
+    if cfg.feature_prior:
+        targets = torch.as_tensor(targets, dtype=torch.float32).to(model.device)
+        if targets.dim() != 2 or len(targets) != len(y):
+            raise ValueError(f"targets must be ({len(y)}, D) representations, got shape {tuple(targets.shape)}")
+        prior_score = score + cfg.feature_prior * feature_match({"rep": targets})
+        res = run_phases(model, x0, [(score, first), (prior_score, cfg.steps - first)], cfg, generator=generator,
+                         callback=callback, bf16=bf16)
+    else:
+        res = run(model, x0, score, cfg, generator=generator, callback=callback, bf16=bf16)
     return GenerateResult.of(res, seeds=x0, label=y, config=cfg)
 
 

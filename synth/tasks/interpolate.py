@@ -9,7 +9,7 @@ import torch
 from ..constraints import L2Ball, l2_norm
 from ..objectives import feature_match
 from ..pgd import pgd
-from ._common import config, images, step_rate
+from ._common import config, images, sampler_options, step_rate
 from .registry import BenchRow, Option, Task, register
 from .results import TaskResult
 
@@ -74,7 +74,7 @@ def interpolate(model, source, target, *, layers=None, weights=None, fractions=D
     frames, scores, histories, logits, x = [], [], [], [], xs
     for k in range(len(frac)):
         r = pgd(model, x, objective, L2Ball(eps[k]), steps=cfg.steps, step_size=rate * float(eps[k]),
-                anchor=xs, keep_best=True, random_start=cfg.random_start, generator=generator, callback=callback, bf16=bf16)
+                anchor=xs, keep_best=True, generator=generator, callback=callback, bf16=bf16, **sampler_options(cfg))
         x = r.x
         frames.append(r.x), scores.append(r.score), histories.append(r.history), logits.append(r.logits)
     score = torch.cat(scores)

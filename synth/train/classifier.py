@@ -35,7 +35,7 @@ from tqdm import tqdm
 from .. import data
 from .. import distributed
 from . import ddp
-from ..architectures import build
+from ..architectures import ARCHITECTURES, build
 from ..constraints import ball
 from ..measures.evaluation import pgd_attack
 from ..model import RobustClassifier, Robustness
@@ -55,7 +55,7 @@ def parse_args(argv=None):
     p.add_argument("--name", required=True, help="output name, e.g. cifar10-l2")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "imagenette", "horse2zebra"])
     p.add_argument("--data-root", default=None, help="folder with the data set's layout (default: offline copy)")
-    p.add_argument("--arch", default="resnet18_cifar", help="resnet18_cifar | resnet18 | vgg13_cifar | mobilenet_v2 | mobilenet_v2_cifar")
+    p.add_argument("--arch", default="resnet18_cifar", choices=tuple(ARCHITECTURES))
     p.add_argument("--width", type=int, default=64, help="first-stage channels (CIFAR ResNet/VGG); MobileNetV2: width/64 = width_mult")
     p.add_argument("--size", type=int, default=None, help="training resolution (default: 32 for CIFAR, 128 otherwise)")
     p.add_argument("--epochs", type=int, default=30)

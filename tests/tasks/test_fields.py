@@ -23,7 +23,7 @@ def _mask():
 
 
 # settings the base run needs beyond the task's default (the paper's inpainting objective reads lam and the penalty)
-PRESET = {"inpaint": "synth.inpaint.cifar10_paper"}
+PRESET = {"inpaint": "synth.inpaint.cifar10_paper", "generate": "synth.generate.cifar10_prior"}
 OPTIONS = {"paint_features": {"feature": 3}, "interpolate": {"frames": 2}}
 
 
@@ -44,14 +44,22 @@ def _run(task: str, model, **ov):
 CHANGED = {"norm": ("linf",), "eps": (0.05,), "steps": (1,), "step_size": (0.01,), "random_start": (True,),
            "max_prob": (0.01,), "seed_kind": ("uniform", "univariate"), "lam": (0.0, 5.0), "penalty": ("norm", "mean_squared"),
            "fill": ("harmonic", "mean"), "masked": (True, False), "factor": (2, 4), "upsample": ("nearest", "bicubic"),
-           "consistent": (False, True), "activation_scale": (5.0,)}
+           "consistent": (False, True), "activation_scale": (5.0,), "momentum": (0.9,), "noise": (0.05,),
+           "step_schedule": ("cosine",), "feature_prior": (0.05,), "feature_prior_start": (0.0,)}
 NAMES = [*TASKS, "attack"]  # every registered task, and the attack grid (training: tests/train/test_classifier.py)
 CASES = [(t, f) for t in NAMES for f in TASK_FIELDS[t] if not (t == "interpolate" and f == "norm")]
 
 
 @pytest.fixture(scope="module")
-def model():
-    return make_tiny(dataset="cifar10")  # the shipped CIFAR-10 seeds and presets
+def model(tmp_path_factory):
+    """The tiny net on CIFAR-10 (the shipped seeds and presets) with a feature prior of its own in a user folder."""
+    folder = tmp_path_factory.mktemp("user")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTH_SEEDS_DIR", str(folder))
+        net = make_tiny(dataset="cifar10")
+        images = torch.rand(40, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+        synth.priors.fit(net, images, torch.arange(40) % 4, rank=3).save(folder / "priors" / "tiny.safetensors")
+        yield net
 
 
 @pytest.mark.parametrize("task,field", CASES)
