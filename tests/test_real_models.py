@@ -22,7 +22,7 @@ def test_subset():
 
 
 @pytest.mark.parametrize("name", ["cifar10-l2", "cifar10-standard", "cifar10-vgg13-l2", "cifar10-mobilenetv2-l2",
-                                  "cifar10-linf"])
+                                  "cifar10-linf", "cifar10-judge"])
 def test_clean_accuracy_matches_card(name, test_subset):
     model = bundled_or_skip(name)
     clean, _ = evaluate(model, test_subset.images, test_subset.labels, 32, "l2", 0.0, 0)
